@@ -1,0 +1,1 @@
+export { ExitCode, JailwrightError } from './errors.js';
