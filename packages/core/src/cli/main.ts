@@ -1,2 +1,29 @@
 #!/usr/bin/env node
-console.log('jailwright: not yet');
+import { Command } from 'commander';
+import { ENGINE_VERSION } from '../version.js';
+import { registerBuildCommand } from './build-command.js';
+import { runCommand } from './run-command.js';
+
+const program = new Command()
+  .name('jailwright')
+  .description(
+    'Build chroot jails for Internet services from recipes, derived from this host:\n' +
+      'libraries found by reading ELF files (never by running them), device numbers from the host,\n' +
+      'passwd/group with only the accounts the service needs, built beside the old jail and swapped in atomically.',
+  )
+  .version(ENGINE_VERSION)
+  .showHelpAfterError('(run with --help for usage)')
+  .addHelpText(
+    'after',
+    `
+Exit codes: 0 ok, 1 findings or a failed check, 2 usage or bad input, 3 environment (not root, busy).
+
+Example:
+  jailwright build ./recipe.yaml --root /srv/jails/demo --dry-run   # what would be built
+  sudo jailwright build ./recipe.yaml --root /srv/jails/demo        # build it
+  sudo chroot /srv/jails/demo /usr/bin/id nobody                    # use it`,
+  );
+
+registerBuildCommand(program);
+
+await runCommand(program, process.argv);

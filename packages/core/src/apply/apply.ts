@@ -1,0 +1,289 @@
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { chmod, chown, lchown, link, lstat, mkdir, open, readdir, readFile, rename, rm, rmdir, symlink, utimes, writeFile } from 'node:fs/promises';
+import { posix } from 'node:path';
+import { execa } from 'execa';
+import { JailwrightError } from '../errors.js';
+import type { CopyFile, MakeDevice, Operation, Plan, WriteFile } from '../plan/types.js';
+import { acquireBuildLock } from './build-lock.js';
+import {
+  currentJail,
+  generationName,
+  generationNumber,
+  type JailLayout,
+  jailLayout,
+  manifestPath,
+} from './jail-layout.js';
+import { entryType, jailMatchesStamps, jailStamp, type Manifest, type ManifestEntry, planDigest, readManifest } from './manifest.js';
+import { assertRoot, assertSafeParents } from './root-safety.js';
+
+/** How `applyPlan` runs. */
+export interface ApplyOptions {
+  /** Build a new generation even when the jail is up to date. */
+  force?: boolean;
+  /** Wait this long for another build of the same jail instead of refusing at once. */
+  waitMs?: number;
+  recipeFile?: string | undefined;
+  engineVersion: string;
+  /** Called as operations complete, for a progress line. */
+  onProgress?: (done: number, total: number) => void;
+  /** Called once when the build has to wait for another one. */
+  onWait?: (holderPid: number) => void;
+}
+
+/** What a build did. */
+export interface ApplyResult {
+  changed: boolean;
+  root: string;
+  generation: string;
+  manifestPath: string;
+  operations: number;
+  bytesCopied: number;
+  previousGeneration?: string | undefined;
+}
+
+const OPEN_NEW_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+const PARALLEL_COPIES = 16;
+
+/**
+ * Builds the planned jail in a staging directory beside the old one and swaps it in with one
+ * rename; nothing is ever written into the live jail, so a symlink planted there cannot redirect
+ * a write, and a build killed at any point leaves the previous generation in place.
+ */
+export async function applyPlan(plan: Plan, root: string, options: ApplyOptions): Promise<ApplyResult> {
+  assertRoot('building a jail');
+  const layout = jailLayout(root);
+  await assertSafeParents(layout.parent);
+  await prepareStateDirectory(layout);
+  const lock = await acquireBuildLock(layout.lock, { waitMs: options.waitMs ?? 0, onWait: options.onWait });
+  try {
+    const current = await currentJail(layout, isEmptyDirectory);
+    if (current.kind === 'foreign') {
+      throw new JailwrightError(`${layout.root} exists and was not built by jailwright (${current.description})`, {
+        hint: 'Move it away or choose another --root: jailwright replaces only jails it built, or an empty directory.',
+      });
+    }
+    const previous = current.kind === 'generation' ? current : undefined;
+    await removeLeftovers(layout, previous?.generation);
+    const digest = planDigest(plan);
+    if (previous && !options.force) {
+      const manifest = await readManifest(manifestPath(layout, previous.generation));
+      if (manifest?.planDigest === digest && (await jailMatchesStamps(previous.directory, manifest))) {
+        return {
+          changed: false,
+          root: layout.root,
+          generation: previous.generation,
+          manifestPath: manifestPath(layout, previous.generation),
+          operations: plan.operations.length,
+          bytesCopied: 0,
+          previousGeneration: previous.generation,
+        };
+      }
+    }
+    const generation = generationName((previous ? (generationNumber(previous.generation) ?? 0) : 0) + 1);
+    const staging = posix.join(layout.state, `staging-${process.pid}`);
+    const { entries, bytesCopied } = await buildTree(staging, plan.operations, options.onProgress);
+    const manifest: Manifest = {
+      format: 1,
+      recipe: plan.recipe,
+      recipeFile: options.recipeFile,
+      generation,
+      builtAt: new Date().toISOString(),
+      engineVersion: options.engineVersion,
+      planDigest: digest,
+      notes: plan.notes,
+      entries,
+    };
+    const generationDirectory = posix.join(layout.state, generation);
+    await rename(staging, generationDirectory);
+    const manifestFile = manifestPath(layout, generation);
+    await writeFile(`${manifestFile}.tmp`, `${JSON.stringify(manifest, null, 1)}\n`, { mode: 0o600 });
+    await rename(`${manifestFile}.tmp`, manifestFile);
+    await swapRoot(layout, generation, current.kind === 'empty-directory');
+    if (previous) await removeGeneration(layout, previous.generation);
+    return {
+      changed: true,
+      root: layout.root,
+      generation,
+      manifestPath: manifestFile,
+      operations: plan.operations.length,
+      bytesCopied,
+      previousGeneration: previous?.generation,
+    };
+  } finally {
+    await lock.release();
+  }
+}
+
+/** The state directory: root-owned, 0711 (the jail under it must stay reachable by path), never a symlink. */
+async function prepareStateDirectory(layout: JailLayout): Promise<void> {
+  await mkdir(layout.state, { mode: 0o711 }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+  });
+  const info = await lstat(layout.state);
+  if (!info.isDirectory() || info.uid !== 0 || info.mode & 0o022) {
+    throw new JailwrightError(`state directory ${layout.state} is not a root-owned directory writable only by root`, {
+      hint: 'Remove it (it holds only jailwright bookkeeping) and build again.',
+    });
+  }
+}
+
+/** Clears what a killed build left: its staging tree, unreferenced generations, half-written manifests. */
+async function removeLeftovers(layout: JailLayout, keep: string | undefined): Promise<void> {
+  for (const name of await readdir(layout.state)) {
+    const full = posix.join(layout.state, name);
+    if (name === 'lock' || name === keep || name === `${keep}.manifest.json`) continue;
+    if (name.startsWith('staging-') || name.endsWith('.tmp') || generationNumber(name.replace(/\.manifest\.json$/, '')) !== undefined) {
+      await rm(full, { recursive: true, force: true });
+    }
+  }
+}
+
+async function removeGeneration(layout: JailLayout, generation: string): Promise<void> {
+  await rm(manifestPath(layout, generation), { force: true });
+  await rm(posix.join(layout.state, generation), { recursive: true, force: true });
+}
+
+/** Points the root at the new generation with a single rename of a symlink over the old one. */
+async function swapRoot(layout: JailLayout, generation: string, replaceEmptyDirectory: boolean): Promise<void> {
+  const next = posix.join(layout.state, 'root.tmp');
+  await rm(next, { force: true });
+  await symlink(posix.join(posix.basename(layout.state), generation), next);
+  if (replaceEmptyDirectory) await rmdir(layout.root);
+  await rename(next, layout.root);
+}
+
+async function isEmptyDirectory(path: string): Promise<boolean> {
+  return (await readdir(path)).length === 0;
+}
+
+/**
+ * Creates every operation under `staging`. Directories come first (created 0700, given their real
+ * mode last so a read-only directory can still be filled); each later path must sit in a directory
+ * this build created, so nothing is ever written through a symlink.
+ */
+async function buildTree(
+  staging: string,
+  operations: readonly Operation[],
+  onProgress: ((done: number, total: number) => void) | undefined,
+): Promise<{ entries: ManifestEntry[]; bytesCopied: number }> {
+  await rm(staging, { recursive: true, force: true });
+  const createdDirectories = new Set<string>();
+  const entries = new Map<string, ManifestEntry>();
+  let done = 0;
+  let bytesCopied = 0;
+  const report = (): void => onProgress?.(++done, operations.length);
+
+  for (const operation of operations) {
+    if (operation.kind !== 'directory') continue;
+    if (operation.path !== '/') assertParentCreated(operation.path, createdDirectories);
+    await mkdir(posix.join(staging, operation.path), { mode: 0o700 });
+    createdDirectories.add(operation.path);
+    report();
+  }
+  const others = operations.filter((operation) => operation.kind !== 'directory');
+  for (let index = 0; index < others.length; index += PARALLEL_COPIES) {
+    await Promise.all(
+      others.slice(index, index + PARALLEL_COPIES).map(async (operation) => {
+        assertParentCreated(operation.path, createdDirectories);
+        const target = posix.join(staging, operation.path);
+        const result = await createEntry(target, operation);
+        bytesCopied += result.bytes;
+        entries.set(operation.path, { ...result.entry, jail: jailStamp(await lstat(target)) });
+        report();
+      }),
+    );
+  }
+  // Deepest first, so a directory's own mode never blocks finishing the ones inside it.
+  for (const operation of [...operations].reverse()) {
+    if (operation.kind !== 'directory') continue;
+    const target = posix.join(staging, operation.path);
+    await chown(target, operation.uid, operation.gid);
+    await chmod(target, operation.mode);
+    entries.set(operation.path, {
+      path: operation.path,
+      type: 'directory',
+      mode: operation.mode,
+      uid: operation.uid,
+      gid: operation.gid,
+      jail: jailStamp(await lstat(target)),
+    });
+  }
+  return { entries: operations.map((operation) => entries.get(operation.path) as ManifestEntry), bytesCopied };
+}
+
+function assertParentCreated(path: string, createdDirectories: ReadonlySet<string>): void {
+  const parent = posix.dirname(path);
+  if (!createdDirectories.has(parent)) {
+    throw new JailwrightError(`internal error: ${path} would be written into ${parent}, which this build did not create as a directory`);
+  }
+}
+
+async function createEntry(target: string, operation: Exclude<Operation, { kind: 'directory' }>): Promise<{ entry: Omit<ManifestEntry, 'jail'>; bytes: number }> {
+  const base = { path: operation.path, type: entryType(operation) };
+  switch (operation.kind) {
+    case 'symlink':
+      await symlink(operation.target, target);
+      await lchown(target, 0, 0);
+      return { entry: { ...base, mode: 0o777, uid: 0, gid: 0, target: operation.target }, bytes: 0 };
+    case 'device':
+      await makeDevice(target, operation);
+      return {
+        entry: { ...base, mode: operation.mode, uid: operation.uid, gid: operation.gid, major: operation.major, minor: operation.minor },
+        bytes: 0,
+      };
+    case 'write': {
+      const content = Buffer.from(operation.content);
+      await writeNewFile(target, content, operation);
+      return { entry: { ...base, mode: operation.mode, uid: operation.uid, gid: operation.gid, size: content.length, sha256: sha256(content) }, bytes: 0 };
+    }
+    case 'copy':
+      return copyFile(target, operation);
+  }
+}
+
+async function copyFile(target: string, operation: CopyFile): Promise<{ entry: Omit<ManifestEntry, 'jail'>; bytes: number }> {
+  const source = operation.source;
+  const entry = { path: operation.path, type: 'file' as const, mode: operation.mode, uid: operation.uid, gid: operation.gid, source: source };
+  const sameAsHost = operation.mode === (source.mode & 0o7777) && operation.uid === source.uid && operation.gid === source.gid;
+  if (operation.link === 'hard' && sameAsHost) {
+    try {
+      await link(source.path, target);
+      const content = await readFile(target);
+      return { entry: { ...entry, size: content.length, sha256: sha256(content), hardLinked: true }, bytes: 0 };
+    } catch (error) {
+      // A jail on another filesystem than the host file: copy instead.
+      if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+    }
+  }
+  const content = await readFile(source.path);
+  await writeNewFile(target, content, operation);
+  await utimes(target, source.mtimeMs / 1000, source.mtimeMs / 1000);
+  return { entry: { ...entry, size: content.length, sha256: sha256(content) }, bytes: content.length };
+}
+
+/** Writes a file that must not exist yet, refusing to follow a symlink, then sets owner before mode (chown clears setuid). */
+async function writeNewFile(target: string, content: Buffer, operation: CopyFile | WriteFile): Promise<void> {
+  const handle = await open(target, OPEN_NEW_FILE, 0o600);
+  try {
+    await handle.writeFile(content);
+    await handle.chown(operation.uid, operation.gid);
+    await handle.chmod(operation.mode);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function makeDevice(target: string, operation: MakeDevice): Promise<void> {
+  const type = operation.device === 'char' ? 'c' : 'b';
+  const result = await execa('mknod', ['-m', operation.mode.toString(8), target, type, String(operation.major), String(operation.minor)], {
+    reject: false,
+  });
+  if (result.exitCode !== 0) throw new JailwrightError(`mknod ${target} failed: ${result.stderr}`);
+  await chown(target, operation.uid, operation.gid);
+  await chmod(target, operation.mode);
+}
+
+function sha256(content: Buffer): string {
+  return createHash('sha256').update(content).digest('hex');
+}

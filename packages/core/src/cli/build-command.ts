@@ -1,0 +1,78 @@
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { buildJail } from '../build-jail.js';
+import { formatPlan } from './format-plan.js';
+
+interface BuildCommandOptions {
+  root?: string;
+  dryRun?: boolean;
+  json?: boolean;
+  link?: 'copy' | 'hard';
+  force?: boolean;
+  wait?: number | true;
+}
+
+/** `jailwright build <recipe>`: plan a jail from a recipe and build it atomically. */
+export function registerBuildCommand(program: Command): void {
+  program
+    .command('build')
+    .summary('build (or refresh) a jail from a recipe')
+    .description(
+      'Plan the jail a recipe describes against this host and build it: a new tree is built beside the\n' +
+        'old one and swapped in with one rename, so a running service or a killed build never sees a mixture.\n' +
+        'A rebuild of an unchanged recipe on an unchanged host changes nothing and says so.',
+    )
+    .argument('<recipe>', 'a recipe.yaml path, a recipe package (@jailwright/bind) or an installed short name (bind)')
+    .option('--root <dir>', 'jail root directory (default: /srv/jails/<recipe name>); its parents must be root-owned and not writable by others')
+    .option('--dry-run', 'print the ordered operations and write nothing (no root needed)')
+    .option('--json', 'print the plan (with --dry-run) or the build result as JSON')
+    .addOption(new Option('--link <mode>', 'copy files, or hard-link them when on the same filesystem').choices(['copy', 'hard']))
+    .option('--force', 'build a new generation even when nothing changed')
+    .option('--wait [seconds]', 'if another build of this jail is running, wait for it (default: refuse)', parseSeconds)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  jailwright build ./recipe.yaml --root /srv/jails/demo --dry-run
+  sudo jailwright build @jailwright/bind --root /srv/jails/bind
+  sudo jailwright build bind --json | jq .result.generation`,
+    )
+    .action(async (recipe: string, options: BuildCommandOptions) => {
+      const progress = !options.json && process.stderr.isTTY;
+      const outcome = await buildJail({
+        recipe,
+        root: options.root,
+        dryRun: options.dryRun,
+        link: options.link,
+        force: options.force,
+        waitMs: options.wait === undefined ? 0 : options.wait === true ? Number.POSITIVE_INFINITY : options.wait * 1000,
+        onProgress: progress ? (done, total) => process.stderr.write(`\rbuilding: ${done}/${total}`) : undefined,
+        onWait: (pid) => process.stderr.write(`waiting for the build running as pid ${pid}...\n`),
+      });
+      if (progress && outcome.result) process.stderr.write('\r\x1b[K');
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify({ recipe: outcome.loaded.file, root: outcome.root, plan: outcome.plan, createdAccounts: outcome.createdAccounts, result: outcome.result }, null, 2)}\n`);
+        return;
+      }
+      if (!outcome.result) {
+        process.stdout.write(formatPlan(outcome.plan, outcome.root));
+        return;
+      }
+      for (const name of outcome.createdAccounts) process.stdout.write(`created host system account ${name}\n`);
+      for (const note of outcome.plan.notes) process.stdout.write(`note: ${note}\n`);
+      const result = outcome.result;
+      if (!result.changed) {
+        process.stdout.write(`${outcome.plan.recipe} in ${result.root} is up to date: nothing changed (${result.generation})\n`);
+        return;
+      }
+      process.stdout.write(
+        `built ${outcome.plan.recipe} in ${result.root}: ${result.generation}, ${result.operations} paths, ` +
+          `${(result.bytesCopied / 1e6).toFixed(1)} MB copied\nmanifest: ${result.manifestPath}\n`,
+      );
+    });
+}
+
+function parseSeconds(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds < 0) throw new InvalidArgumentError('expected a number of seconds');
+  return seconds;
+}

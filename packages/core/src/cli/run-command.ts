@@ -1,0 +1,25 @@
+import { Command, CommanderError } from 'commander';
+import { ExitCode, JailwrightError } from '../errors.js';
+
+/** Runs the CLI, turning errors into a message on stderr and the exit code they carry. */
+export async function runCommand(program: Command, argv: readonly string[]): Promise<void> {
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    process.exitCode = exitCodeFor(error);
+    if (error instanceof CommanderError) return;
+    if (error instanceof JailwrightError) {
+      process.stderr.write(`jailwright: ${error.message}\n`);
+      if (error.hint) process.stderr.write(`  ${error.hint}\n`);
+      return;
+    }
+    process.stderr.write(`jailwright: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  }
+}
+
+function exitCodeFor(error: unknown): number {
+  if (error instanceof JailwrightError) return error.exitCode;
+  if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.badInput;
+  return ExitCode.findings;
+}

@@ -1,0 +1,105 @@
+import type { Stats } from 'node:fs';
+import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
+import { type HostAccounts, readHostAccounts } from './accounts.js';
+import { type HostDevice, readHostDevice } from './devices.js';
+import { readElf } from './elf-file.js';
+import { loadLdCache } from './ld-so-cache.js';
+import { createLibraryResolver, detectLoaderProfile, isElf, type LibraryClosure, type LibraryResolver } from './library-resolver.js';
+
+/**
+ * Read-only, memoized access to the host's files. The planner reads the host only through this,
+ * so a plan never writes and each host path is examined once however many entries mention it.
+ */
+export class HostView {
+  readonly #stats = new Map<string, Promise<Stats | undefined>>();
+  readonly #links = new Map<string, Promise<string>>();
+  #accounts: Promise<HostAccounts> | undefined;
+  readonly #devices = new Map<string, Promise<HostDevice>>();
+  readonly #libraries: LibraryResolver = createLibraryResolver();
+
+  /** lstat, or undefined when the path does not exist. */
+  lstat(path: string): Promise<Stats | undefined> {
+    let pending = this.#stats.get(path);
+    if (!pending) {
+      pending = lstat(path).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+        throw error;
+      });
+      this.#stats.set(path, pending);
+    }
+    return pending;
+  }
+
+  /** readlink, memoized. */
+  readlink(path: string): Promise<string> {
+    let pending = this.#links.get(path);
+    if (!pending) {
+      pending = readlink(path);
+      this.#links.set(path, pending);
+    }
+    return pending;
+  }
+
+  /** Directory entries, sorted so plans are deterministic. */
+  async readdir(path: string): Promise<string[]> {
+    return (await readdir(path)).sort();
+  }
+
+  /** A text file's content, or undefined when it does not exist. */
+  async readText(path: string): Promise<string | undefined> {
+    try {
+      return await readFile(path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  /** The host's users and groups. */
+  accounts(): Promise<HostAccounts> {
+    this.#accounts ??= readHostAccounts();
+    return this.#accounts;
+  }
+
+  /** Forget the accounts read so far (after the build created one). */
+  forgetAccounts(): void {
+    this.#accounts = undefined;
+  }
+
+  /** A host device node. */
+  device(name: string): Promise<HostDevice> {
+    let pending = this.#devices.get(name);
+    if (!pending) {
+      pending = readHostDevice(name);
+      this.#devices.set(name, pending);
+    }
+    return pending;
+  }
+
+  /** True for ELF files (by their magic number). */
+  isElf(path: string): Promise<boolean> {
+    return isElf(path);
+  }
+
+  /** The shared libraries and loader these ELF files need, found as ld.so would, without running anything. */
+  libraryClosure(paths: string[]): Promise<LibraryClosure> {
+    return this.#libraries.resolve(paths);
+  }
+
+  /**
+   * Where ld.so would find a library named by soname for a program of this host's own ELF class and
+   * machine (a dlopen by soname): ld.so.cache first, then the loader's default directories.
+   */
+  async findLibrary(soname: string): Promise<string | undefined> {
+    const self = await readElf(process.execPath);
+    if (!self) return undefined;
+    const profile = await detectLoaderProfile(self.elfClass, self.machine, self.interpreter);
+    const cached = (await loadLdCache())?.lookup(soname, self.elfClass, self.machine, profile.hwcapsSubdirs);
+    if (cached) return cached.path;
+    for (const directory of profile.systemDirs) {
+      const candidate = `${directory.replace(/\/$/, '')}/${soname}`;
+      if (await this.lstat(candidate)) return candidate;
+    }
+    return undefined;
+  }
+}
