@@ -3,7 +3,7 @@ export { ENGINE_VERSION } from './version.js';
 export * from './recipe/index.js';
 export { buildJail, defaultJailRoot, type BuildJailOptions, type BuildJailOutcome } from './build-jail.js';
 export { planJail, requestFromRecipe, type PlanOptions } from './plan/plan.js';
-export { PRESET_NAMES, jailNsswitch } from './plan/presets.js';
+export { jailNsswitch } from './plan/presets.js';
 export type { Operation, Plan, CopyFile, MakeDirectory, MakeDevice, MakeSymlink, WriteFile, SourceStamp } from './plan/types.js';
 export { applyPlan, type ApplyOptions, type ApplyResult } from './apply/apply.js';
 export { jailLayout, type JailLayout } from './apply/jail-layout.js';

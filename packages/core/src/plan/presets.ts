@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import { JailwrightError } from '../errors.js';
 import type { HostView } from '../host/host-view.js';
+import { KNOWN_PRESETS, type Preset as PresetName } from '../recipe/index.js';
 import type { JailRequest } from './request.js';
 
 /** NSS sources that work inside a jail: the jail has its own files, and DNS needs only resolv.conf and a socket. */
@@ -9,13 +10,13 @@ const JAIL_NSS_SOURCES = new Set(['files', 'dns']);
 /** Databases a jail's nsswitch.conf always answers, even when the host file is silent about them. */
 const NSS_DATABASES = ['passwd', 'group', 'shadow', 'hosts', 'networks', 'protocols', 'services', 'ethers', 'rpc'];
 
-type Preset = (host: HostView) => Promise<Partial<JailRequest>>;
+type PresetExpansion = (host: HostView) => Promise<Partial<JailRequest>>;
 
 /**
  * The presets a recipe can `include`. Each is derived from the host when the jail is planned
  * (device numbers, the loader, the time zone link), never from a table.
  */
-const PRESETS: Record<string, Preset> = {
+const PRESETS: Record<PresetName, PresetExpansion> = {
   /** The Linux counterpart of the article's Solaris base list. */
   async base(host) {
     const origin = 'preset base';
@@ -68,26 +69,23 @@ const PRESETS: Record<string, Preset> = {
 };
 
 /** Presets a preset brings along. */
-const PRESET_INCLUDES: Record<string, string[]> = { base: ['nss', 'timezone'] };
-
-/** The names of the presets this engine knows. */
-export const PRESET_NAMES = Object.keys(PRESETS);
+const PRESET_INCLUDES: Partial<Record<PresetName, PresetName[]>> = { base: ['nss', 'timezone'] };
 
 /** Expands preset names (and the presets they include, once each) into requests derived from the host. */
-export async function expandPresets(names: readonly string[], host: HostView): Promise<Partial<JailRequest>[]> {
-  const seen = new Set<string>();
-  const order: string[] = [];
-  const visit = (name: string): void => {
+export async function expandPresets(names: readonly PresetName[], host: HostView): Promise<Partial<JailRequest>[]> {
+  const seen = new Set<PresetName>();
+  const order: PresetName[] = [];
+  const visit = (name: PresetName): void => {
     if (seen.has(name)) return;
     seen.add(name);
-    if (!(name in PRESETS)) {
-      throw new JailwrightError(`unknown preset "${name}": this engine knows ${PRESET_NAMES.join(', ')}`);
+    if (!KNOWN_PRESETS.includes(name)) {
+      throw new JailwrightError(`unknown preset "${name}": this engine knows ${KNOWN_PRESETS.join(', ')}`);
     }
     order.push(name);
     for (const included of PRESET_INCLUDES[name] ?? []) visit(included);
   };
   for (const name of names) visit(name);
-  return Promise.all(order.map((name) => (PRESETS[name] as Preset)(host)));
+  return Promise.all(order.map((name) => PRESETS[name](host)));
 }
 
 /** Rewrites the host's nsswitch.conf keeping only sources that work in a jail. */
