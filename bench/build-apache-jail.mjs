@@ -6,7 +6,8 @@
 //   sudo npm run bench -- [--runs N] [--warmup N] [--json] [--with-base] [--link hard] [--parent DIR]
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, readFileSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -179,10 +180,15 @@ async function timedCall(fn) {
 
 class BenchError extends Error {}
 
-/** What a tool put into its jail: counted without following symlinks. */
-function countTree(directory) {
+/**
+ * What a tool put into its jail, counted without following symlinks. With `hash`, also the set of
+ * distinct regular-file contents (sha256 -> one jail path): the tools name libraries differently
+ * (jailwright and jk_cp copy the real file plus its soname symlink, lddtree copies the file under
+ * its soname), so "the same libraries" is checked by content, not by name.
+ */
+function countTree(directory, hash) {
   const counts = { files: 0, symlinks: 0, directories: 0, other: 0, bytes: 0 };
-  const names = new Set();
+  const contents = new Map();
   const walk = (path) => {
     for (const name of readdirSync(path)) {
       const full = join(path, name);
@@ -190,18 +196,19 @@ function countTree(directory) {
       if (info.isDirectory()) {
         counts.directories++;
         walk(full);
-        continue;
-      }
-      if (info.isFile()) {
+      } else if (info.isFile()) {
         counts.files++;
         counts.bytes += info.size;
+        if (hash) {
+          const digest = createHash('sha256').update(readFileSync(full)).digest('hex');
+          if (!contents.has(digest)) contents.set(digest, full.slice(directory.length));
+        }
       } else if (info.isSymbolicLink()) counts.symlinks++;
       else counts.other++;
-      names.add(name);
     }
   };
   walk(directory);
-  return { counts, names };
+  return { counts, contents };
 }
 
 /** Inputs missing from a jail (each must be a regular file at its host path inside the jail). */
@@ -291,6 +298,9 @@ async function main() {
             if (!/up to date: nothing changed/.test(out)) throw new BenchError(`jailwright rebuild of an unchanged recipe was not a no-op:\n${out}`);
           }));
           outputs.jailwright = realpathSync(root);
+          // Reference only: the kernel-side floor for copying the same bytes (cp uses copy_file_range).
+          const floor = join(freshDirectory('cp-floor'), 'jail');
+          keep('cpFloor', timedProcess('cp -a', 'cp', ['-a', outputs.jailwright, floor]));
         },
         jailwrightEngine: async () => {
           const root = join(freshDirectory('jw-engine'), 'jail');
@@ -334,14 +344,15 @@ async function main() {
       keep('pythonStartup', timedProcess('python3 -c pass', tools.python, ['-c', 'pass']));
 
       // Untimed: what came out, then remove it (only ever inside `temp`).
+      const last = timed && roundIndex === options.runs - 1;
       const result = {};
       for (const [tool, directory] of Object.entries({ jailwright: outputs.jailwright, 'jailwright (in-process)': outputs.jailwrightEngine, jk_cp: outputs.jkCp, lddtree: outputs.lddtree, 'jailwright + base': outputs.jailwrightBase })) {
         if (!directory) continue;
-        const { counts, names } = countTree(directory);
+        const { counts, contents } = countTree(directory, last);
         const missing = missingInputs(directory, files);
-        result[tool] = { counts, names, missing };
+        result[tool] = { counts, contents, missing };
       }
-      shape = result;
+      if (last) shape = result;
       for (const entry of readdirSync(temp)) if (/^\d{3}-/.test(entry)) removeInside(join(temp, entry));
     };
 
@@ -355,15 +366,16 @@ async function main() {
       await round(true, index);
     }
 
-    // Fairness: every tool must have put every input file, and the same libraries, into its jail.
-    const reference = shape.jailwright.names;
+    // Fairness: every tool must have put every input file, and the same file contents, into its jail.
+    const reference = shape.jailwright.contents;
     const contents = {};
-    for (const [tool, { counts, names, missing }] of Object.entries(shape)) {
-      const notInJailwright = [...names].filter((name) => !reference.has(name)).sort();
-      const onlyInJailwright = [...reference].filter((name) => !names.has(name)).sort();
-      contents[tool] = { ...counts, inputsPresent: files.length - missing.length, missingInputs: missing, namesNotInJailwright: notInJailwright, jailwrightNamesMissing: onlyInJailwright };
+    for (const [tool, { counts, contents: own, missing }] of Object.entries(shape)) {
+      const extra = [...own].filter(([digest]) => !reference.has(digest)).map(([, path]) => path).sort();
+      const lacking = [...reference].filter(([digest]) => !own.has(digest)).map(([, path]) => path).sort();
+      contents[tool] = { ...counts, distinctContents: own.size, inputsPresent: files.length - missing.length, missingInputs: missing, extraVsJailwright: extra, lackingVsJailwright: lacking };
       if (missing.length > 0) problems.push(`${tool}: ${missing.length} of the ${files.length} input files are missing from its jail (${missing.slice(0, 3).join(', ')}...)`);
-      if (tool !== 'jailwright + base' && onlyInJailwright.length > 0) problems.push(`${tool}: lacks ${onlyInJailwright.length} names jailwright copied: ${onlyInJailwright.slice(0, 5).join(', ')}`);
+      if (tool !== 'jailwright + base' && lacking.length > 0) problems.push(`${tool}: lacks ${lacking.length} file contents jailwright copied: ${lacking.slice(0, 5).join(', ')}`);
+      if (tool !== 'jailwright + base' && extra.some((path) => path !== '/etc/ld.so.cache')) problems.push(`${tool}: has file contents jailwright did not copy: ${extra.slice(0, 5).join(', ')}`);
     }
 
     const stats = Object.fromEntries(Object.entries(samples).map(([key, values]) => [key, statistics(values)]));
@@ -444,6 +456,8 @@ function formatReport(report) {
   row('node -e 0 (bare Node startup)', 'nodeStartup');
   row('jailwright --version (startup + module load)', 'cliStartup');
   row('python3 -c pass (jk_cp, lddtree interpreter)', 'pythonStartup');
+  lines.push('  reference (not in ratios):');
+  row("cp -a of jailwright's finished jail", 'cpFloor', '(copy floor for the same bytes)');
   lines.push(`  ${'one-time import of packages/core/dist/index.js'.padEnd(44)} ${ms(report.engineImportMs).padStart(11)}`);
   lines.push('');
   const r = report.ratios;
@@ -459,10 +473,11 @@ function formatReport(report) {
   lines.push(verdict(report.targets.noopVsCold, 'no-op rebuild / cold   '));
   lines.push('');
   lines.push('  what each tool put in its jail (last round; not following symlinks):');
-  lines.push(`    ${'tool'.padEnd(26)} ${'inputs'.padStart(9)} ${'files'.padStart(6)} ${'symlinks'.padStart(9)} ${'dirs'.padStart(5)} ${'MB'.padStart(7)}   names not in jailwright's jail`);
+  lines.push(`    ${'tool'.padEnd(26)} ${'inputs'.padStart(9)} ${'files'.padStart(6)} ${'distinct'.padStart(9)} ${'symlinks'.padStart(9)} ${'dirs'.padStart(5)} ${'MB'.padStart(7)}   differences from jailwright's jail, by content`);
   for (const [tool, c] of Object.entries(report.contents)) {
-    const extra = c.namesNotInJailwright.length ? c.namesNotInJailwright.slice(0, 4).join(', ') + (c.namesNotInJailwright.length > 4 ? ', ...' : '') : '-';
-    lines.push(`    ${tool.padEnd(26)} ${`${c.inputsPresent}/${report.files}`.padStart(9)} ${String(c.files).padStart(6)} ${String(c.symlinks).padStart(9)} ${String(c.directories).padStart(5)} ${(c.bytes / 1e6).toFixed(1).padStart(7)}   ${extra}`);
+    const list = (paths) => paths.slice(0, 3).join(', ') + (paths.length > 3 ? `, ... (${paths.length})` : '');
+    const differences = [c.extraVsJailwright.length ? `+ ${list(c.extraVsJailwright)}` : '', c.lackingVsJailwright.length ? `- ${list(c.lackingVsJailwright)}` : ''].filter(Boolean).join('; ') || 'none';
+    lines.push(`    ${tool.padEnd(26)} ${`${c.inputsPresent}/${report.files}`.padStart(9)} ${String(c.files).padStart(6)} ${String(c.distinctContents).padStart(9)} ${String(c.symlinks).padStart(9)} ${String(c.directories).padStart(5)} ${(c.bytes / 1e6).toFixed(1).padStart(7)}   ${differences}`);
   }
   if (report.problems.length > 0) {
     lines.push('');
