@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" != 0 ]; then
-  echo "demo: building a jail needs root (chroot, mknod, chown): sudo npm run demo" >&2
+  echo "demo: building a jail needs root (chroot, mknod, chown): run npm run demo as root" >&2
   exit 3
 fi
 npx turbo run build --filter=@jailwright/core --output-logs=errors-only >/dev/null
