@@ -4,7 +4,7 @@ import { type HostAccounts, readHostAccounts } from './accounts.js';
 import { type HostDevice, readHostDevice } from './devices.js';
 import { readElf } from './elf-file.js';
 import { loadLdCache } from './ld-so-cache.js';
-import { createLibraryResolver, detectLoaderProfile, isElf, type LibraryClosure, type LibraryResolver } from './library-resolver.js';
+import { createLibraryResolver, detectLoaderProfile, isElf, type LibraryClosure, type LibraryResolver, type LoaderProfile } from './library-resolver.js';
 
 /**
  * Read-only, memoized access to the host's files. The planner reads the host only through this,
@@ -16,6 +16,7 @@ export class HostView {
   #accounts: Promise<HostAccounts> | undefined;
   readonly #devices = new Map<string, Promise<HostDevice>>();
   readonly #libraries: LibraryResolver = createLibraryResolver();
+  #loaderProfile: Promise<LoaderProfile> | undefined;
 
   /** lstat, or undefined when the path does not exist. */
   lstat(path: string): Promise<Stats | undefined> {
@@ -76,6 +77,15 @@ export class HostView {
     return pending;
   }
 
+  /** What this host's own dynamic loader searches by default (its class and machine: those of the running node). */
+  loaderProfile(): Promise<LoaderProfile> {
+    this.#loaderProfile ??= readElf(process.execPath).then((self) => {
+      if (!self) throw new Error(`${process.execPath} is not an ELF file`);
+      return detectLoaderProfile(self.elfClass, self.machine, self.interpreter);
+    });
+    return this.#loaderProfile;
+  }
+
   /** True for ELF files (by their magic number). */
   isElf(path: string): Promise<boolean> {
     return isElf(path);
@@ -93,7 +103,7 @@ export class HostView {
   async findLibrary(soname: string): Promise<string | undefined> {
     const self = await readElf(process.execPath);
     if (!self) return undefined;
-    const profile = await detectLoaderProfile(self.elfClass, self.machine, self.interpreter);
+    const profile = await this.loaderProfile();
     const cached = (await loadLdCache())?.lookup(soname, self.elfClass, self.machine, profile.hwcapsSubdirs);
     if (cached) return cached.path;
     for (const directory of profile.systemDirs) {

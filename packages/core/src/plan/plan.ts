@@ -309,9 +309,22 @@ class Planner {
     for (const library of closure.libraries) {
       await this.#addHostPath(library.path, `needed by ${library.neededBy}`);
     }
+    await this.#addLoaderCacheWhenNeeded(closure.libraries);
     for (const missing of closure.missing) {
       this.notes.push(`${missing.neededBy} needs ${missing.soname}, which is not on this host: the program will not start in the jail`);
     }
+  }
+
+  /**
+   * A jail has no ld.so.cache of its own, so its loader searches only its built-in directories. A library
+   * the host found through the cache in another directory (an ld.so.conf entry such as /usr/local/lib)
+   * would not be found in the jail: bring the host's cache along for those.
+   */
+  async #addLoaderCacheWhenNeeded(libraries: readonly { path: string; via: string }[]): Promise<void> {
+    const defaults = new Set((await this.host.loaderProfile()).systemDirs.map((directory) => directory.replace(/\/$/, '')));
+    const outside = libraries.filter((library) => library.via === 'ld.so.cache' && !defaults.has(posix.dirname(library.path)));
+    if (outside.length === 0) return;
+    await this.#addHostPath('/etc/ld.so.cache', `ld.so.cache: ${outside.map((library) => library.path).join(', ')} lie outside the loader's default directories`);
   }
 
   #owner(owner: string | undefined, group: string | undefined, origin: string): { uid: number; gid: number } {
