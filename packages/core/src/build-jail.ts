@@ -1,10 +1,10 @@
-import { applyPlan, type ApplyResult } from './apply/apply.js';
-import { assertRoot } from './apply/root-safety.js';
-import { ensureSystemAccount } from './host/accounts.js';
-import { HostView } from './host/host-view.js';
-import { planJail } from './plan/plan.js';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ApplyResult } from './apply/apply.js';
+import { findUpToDateJail } from './apply/up-to-date.js';
 import type { Plan } from './plan/types.js';
-import { loadRecipe, type LoadedRecipe, resolveRecipeReference } from './recipe/index.js';
+import { resolveRecipeReference } from './recipe/resolve-reference.js';
 import { ENGINE_VERSION } from './version.js';
 
 /** What `buildJail` is asked to do. */
@@ -23,11 +23,12 @@ export interface BuildJailOptions {
   onWait?: ((holderPid: number) => void) | undefined;
 }
 
-/** What `buildJail` did: the plan always, the build result unless it was a dry run. */
+/** What `buildJail` did. `plan` is absent when the jail was found up to date without planning. */
 export interface BuildJailOutcome {
-  loaded: LoadedRecipe;
+  recipeFile: string;
+  recipeName: string;
   root: string;
-  plan: Plan;
+  plan?: Plan;
   createdAccounts: string[];
   result?: ApplyResult;
 }
@@ -37,15 +38,57 @@ export function defaultJailRoot(recipeName: string): string {
   return `/srv/jails/${recipeName}`;
 }
 
-/** Loads a recipe, plans its jail against this host, and (unless a dry run) builds it atomically. */
+/**
+ * Loads a recipe, plans its jail against this host, and (unless a dry run) builds it atomically.
+ * When the recipe bytes and every host path the last plan consulted are unchanged, it answers
+ * "up to date" without planning; the planner, YAML and schema modules are loaded only when needed.
+ */
 export async function buildJail(options: BuildJailOptions): Promise<BuildJailOutcome> {
-  const file = await resolveRecipeReference(options.recipe, { cwd: options.cwd });
-  const loaded = await loadRecipe(file);
-  const root = options.root ?? defaultJailRoot(loaded.recipe.name);
-  const host = new HostView();
-  let plan = await planJail(loaded.recipe, host, { link: options.link });
-  if (options.dryRun) return { loaded, root, plan, createdAccounts: [] };
+  const recipeFile = await resolveRecipeReference(options.recipe, { cwd: options.cwd });
+  const text = await readFile(recipeFile, 'utf8');
+  const recipeSha256 = createHash('sha256').update(text).digest('hex');
+  const link = options.link ?? null;
 
+  if (!options.dryRun && !options.force) {
+    // The name is only a hint to find the default root; the recipe hash decides whether the jail is current.
+    const root = options.root ?? defaultJailRoot(/^name:\s*["']?([a-z0-9-]+)/m.exec(text)?.[1] ?? '');
+    const current = findUpToDateJail(root, { recipeSha256, engineVersion: ENGINE_VERSION, link });
+    if (current) {
+      return {
+        recipeFile,
+        recipeName: current.manifest.recipe,
+        root: path.resolve(root),
+        createdAccounts: [],
+        result: {
+          changed: false,
+          root: path.resolve(root),
+          generation: current.generation,
+          manifestPath: current.manifestPath,
+          operations: current.manifest.entries.length,
+          bytesCopied: 0,
+          previousGeneration: current.generation,
+        },
+      };
+    }
+  }
+
+  const [{ parseRecipe, normalizeRecipe }, { HostView }, { planJail }] = await Promise.all([
+    import('./recipe/index.js'),
+    import('./host/host-view.js'),
+    import('./plan/plan.js'),
+  ]);
+  const recipe = normalizeRecipe(parseRecipe(text, recipeFile));
+  const root = path.resolve(options.root ?? defaultJailRoot(recipe.name));
+  const host = new HostView();
+  let plan = await planJail(recipe, host, { link: options.link });
+  if (options.dryRun) return { recipeFile, recipeName: recipe.name, root, plan, createdAccounts: [] };
+
+  const [{ applyPlan }, { assertRoot }, { ensureSystemAccount }, { stampInputs }] = await Promise.all([
+    import('./apply/apply.js'),
+    import('./apply/root-safety.js'),
+    import('./host/accounts.js'),
+    import('./host/input-stamps.js'),
+  ]);
   assertRoot('building a jail');
   const createdAccounts: string[] = [];
   if (plan.accountsToCreate.length > 0) {
@@ -53,15 +96,16 @@ export async function buildJail(options: BuildJailOptions): Promise<BuildJailOut
       if (await ensureSystemAccount(account, await host.accounts())) createdAccounts.push(account.name);
       host.forgetAccounts();
     }
-    plan = await planJail(loaded.recipe, host, { link: options.link });
+    plan = await planJail(recipe, host, { link: options.link });
   }
   const result = await applyPlan(plan, root, {
     force: options.force,
     waitMs: options.waitMs,
-    recipeFile: loaded.file,
+    recipeFile,
     engineVersion: ENGINE_VERSION,
+    inputs: { recipeSha256, engineVersion: ENGINE_VERSION, link, paths: stampInputs(host.consulted()) },
     onProgress: options.onProgress,
     onWait: options.onWait,
   });
-  return { loaded, root, plan, createdAccounts, result };
+  return { recipeFile, recipeName: recipe.name, root, plan, createdAccounts, result };
 }

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { chmod, chown, lchown, link, lstat, mkdir, open, readdir, readFile, rename, rm, rmdir, symlink, utimes, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { execa } from 'execa';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { JailwrightError } from '../errors.js';
 import type { CopyFile, MakeDevice, Operation, Plan, WriteFile } from '../plan/types.js';
 import { acquireBuildLock } from './build-lock.js';
@@ -14,7 +15,16 @@ import {
   jailLayout,
   manifestPath,
 } from './jail-layout.js';
-import { entryType, jailMatchesStamps, jailStamp, type Manifest, type ManifestEntry, planDigest, readManifest } from './manifest.js';
+import {
+  type BuildInputs,
+  entryType,
+  jailMatchesStamps,
+  jailStamp,
+  type Manifest,
+  type ManifestEntry,
+  planDigest,
+  readManifest,
+} from './manifest.js';
 import { assertRoot, assertSafeParents } from './root-safety.js';
 
 /** How `applyPlan` runs. */
@@ -25,6 +35,8 @@ export interface ApplyOptions {
   waitMs?: number;
   recipeFile?: string | undefined;
   engineVersion: string;
+  /** What the plan read, recorded so the next build can tell "nothing changed" without planning. */
+  inputs: BuildInputs;
   /** Called as operations complete, for a progress line. */
   onProgress?: (done: number, total: number) => void;
   /** Called once when the build has to wait for another one. */
@@ -44,6 +56,7 @@ export interface ApplyResult {
 
 const OPEN_NEW_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 const PARALLEL_COPIES = 16;
+const execFileAsync = promisify(execFile);
 
 /**
  * Builds the planned jail in a staging directory beside the old one and swaps it in with one
@@ -67,8 +80,11 @@ export async function applyPlan(plan: Plan, root: string, options: ApplyOptions)
     await removeLeftovers(layout, previous?.generation);
     const digest = planDigest(plan);
     if (previous && !options.force) {
-      const manifest = await readManifest(manifestPath(layout, previous.generation));
-      if (manifest?.planDigest === digest && (await jailMatchesStamps(previous.directory, manifest))) {
+      const previousManifest = manifestPath(layout, previous.generation);
+      const manifest = await readManifest(previousManifest);
+      if (manifest?.planDigest === digest && jailMatchesStamps(previous.directory, manifest)) {
+        // Same jail from changed inputs (a file touched, not changed): remember the new stamps for the fast check.
+        await writeManifest(previousManifest, { ...manifest, inputs: options.inputs });
         return {
           changed: false,
           root: layout.root,
@@ -92,13 +108,13 @@ export async function applyPlan(plan: Plan, root: string, options: ApplyOptions)
       engineVersion: options.engineVersion,
       planDigest: digest,
       notes: plan.notes,
+      inputs: options.inputs,
       entries,
     };
     const generationDirectory = posix.join(layout.state, generation);
     await rename(staging, generationDirectory);
     const manifestFile = manifestPath(layout, generation);
-    await writeFile(`${manifestFile}.tmp`, `${JSON.stringify(manifest, null, 1)}\n`, { mode: 0o600 });
-    await rename(`${manifestFile}.tmp`, manifestFile);
+    await writeManifest(manifestFile, manifest);
     await swapRoot(layout, generation, current.kind === 'empty-directory');
     if (previous) await removeGeneration(layout, previous.generation);
     return {
@@ -113,6 +129,12 @@ export async function applyPlan(plan: Plan, root: string, options: ApplyOptions)
   } finally {
     await lock.release();
   }
+}
+
+/** Writes a manifest whole or not at all. */
+async function writeManifest(file: string, manifest: Manifest): Promise<void> {
+  await writeFile(`${file}.tmp`, `${JSON.stringify(manifest)}\n`, { mode: 0o600 });
+  await rename(`${file}.tmp`, file);
 }
 
 /** The state directory: root-owned, 0711 (the jail under it must stay reachable by path), never a symlink. */
@@ -182,18 +204,14 @@ async function buildTree(
     report();
   }
   const others = operations.filter((operation) => operation.kind !== 'directory');
-  for (let index = 0; index < others.length; index += PARALLEL_COPIES) {
-    await Promise.all(
-      others.slice(index, index + PARALLEL_COPIES).map(async (operation) => {
-        assertParentCreated(operation.path, createdDirectories);
-        const target = posix.join(staging, operation.path);
-        const result = await createEntry(target, operation);
-        bytesCopied += result.bytes;
-        entries.set(operation.path, { ...result.entry, jail: jailStamp(await lstat(target)) });
-        report();
-      }),
-    );
-  }
+  await forEachConcurrently(others, PARALLEL_COPIES, async (operation) => {
+    assertParentCreated(operation.path, createdDirectories);
+    const target = posix.join(staging, operation.path);
+    const result = await createEntry(target, operation);
+    bytesCopied += result.bytes;
+    entries.set(operation.path, { ...result.entry, jail: jailStamp(await lstat(target)) });
+    report();
+  });
   // Deepest first, so a directory's own mode never blocks finishing the ones inside it.
   for (const operation of [...operations].reverse()) {
     if (operation.kind !== 'directory') continue;
@@ -210,6 +228,15 @@ async function buildTree(
     });
   }
   return { entries: operations.map((operation) => entries.get(operation.path) as ManifestEntry), bytesCopied };
+}
+
+/** Runs `task` over `items` with at most `limit` in flight, so one large file never holds up a whole batch. */
+async function forEachConcurrently<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await task(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 function assertParentCreated(path: string, createdDirectories: ReadonlySet<string>): void {
@@ -276,10 +303,12 @@ async function writeNewFile(target: string, content: Buffer, operation: CopyFile
 
 async function makeDevice(target: string, operation: MakeDevice): Promise<void> {
   const type = operation.device === 'char' ? 'c' : 'b';
-  const result = await execa('mknod', ['-m', operation.mode.toString(8), target, type, String(operation.major), String(operation.minor)], {
-    reject: false,
-  });
-  if (result.exitCode !== 0) throw new JailwrightError(`mknod ${target} failed: ${result.stderr}`);
+  // Node has no mknod(2); coreutils' mknod is on every host this runs on.
+  await execFileAsync('mknod', ['-m', operation.mode.toString(8), target, type, String(operation.major), String(operation.minor)]).catch(
+    (error: { stderr?: string; message: string }) => {
+      throw new JailwrightError(`mknod ${target} failed: ${error.stderr || error.message}`);
+    },
+  );
   await chown(target, operation.uid, operation.gid);
   await chmod(target, operation.mode);
 }

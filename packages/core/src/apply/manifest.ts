@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { majorOf, minorOf } from '../host/devices.js';
+import type { InputStamp } from '../host/input-stamps.js';
 import type { Operation, Plan, SourceStamp } from '../plan/types.js';
 
 /** The stat fields of a jail path recorded after the build, so a rebuild notices any change without reading content. */
@@ -32,6 +34,16 @@ export interface ManifestEntry {
   jail: JailStamp;
 }
 
+/** What a build read: when all of it is unchanged, the same build would produce the same jail. */
+export interface BuildInputs {
+  recipeSha256: string;
+  engineVersion: string;
+  /** The --link override given to the build, if any. */
+  link: 'copy' | 'hard' | null;
+  /** Every host path the plan consulted, with its stamp then. */
+  paths: InputStamp[];
+}
+
 /** The record of one jail generation, kept beside it in the state directory, outside the jail. */
 export interface Manifest {
   format: 1;
@@ -43,6 +55,7 @@ export interface Manifest {
   /** sha256 of the planned operations: equal digests mean the recipe and the host files it reads are unchanged. */
   planDigest: string;
   notes: string[];
+  inputs: BuildInputs;
   entries: ManifestEntry[];
 }
 
@@ -91,18 +104,15 @@ export async function readManifest(path: string): Promise<Manifest | undefined> 
  * True when every path of the jail still has the stamp the manifest recorded: nothing was replaced,
  * chmod'ed, chown'ed or rewritten since the build (ctime moves on any of those, and cannot be set back).
  */
-export async function jailMatchesStamps(directory: string, manifest: Manifest): Promise<boolean> {
-  const results = await Promise.all(
-    manifest.entries.map(async (entry) => {
-      const info = await lstat(posix.join(directory, entry.path)).catch(() => undefined);
-      if (!info || typeOf(info) !== entry.type) return false;
-      if ((info.mode & 0o7777) !== entry.mode && entry.type !== 'symlink') return false;
-      if (info.uid !== entry.uid || info.gid !== entry.gid) return false;
-      if (entry.type === 'directory') return true;
-      return info.ino === entry.jail.ino && info.size === entry.jail.size && info.mtimeMs === entry.jail.mtimeMs && info.ctimeMs === entry.jail.ctimeMs;
-    }),
-  );
-  return results.every(Boolean);
+export function jailMatchesStamps(directory: string, manifest: Manifest): boolean {
+  return manifest.entries.every((entry) => {
+    const info = lstatSync(posix.join(directory, entry.path), { throwIfNoEntry: false });
+    if (!info || typeOf(info) !== entry.type) return false;
+    if ((info.mode & 0o7777) !== entry.mode && entry.type !== 'symlink') return false;
+    if (info.uid !== entry.uid || info.gid !== entry.gid) return false;
+    if (entry.type === 'directory') return true;
+    return info.ino === entry.jail.ino && info.size === entry.jail.size && info.mtimeMs === entry.jail.mtimeMs && info.ctimeMs === entry.jail.ctimeMs;
+  });
 }
 
 /** One way a jail differs from its manifest. */

@@ -50,22 +50,23 @@ Examples:
       });
       if (progress && outcome.result) process.stderr.write('\r\x1b[K');
       if (options.json) {
-        process.stdout.write(`${JSON.stringify({ recipe: outcome.loaded.file, root: outcome.root, plan: outcome.plan, createdAccounts: outcome.createdAccounts, result: outcome.result }, null, 2)}\n`);
+        const { recipeFile, root, plan, createdAccounts, result } = outcome;
+        process.stdout.write(`${JSON.stringify({ recipe: recipeFile, root, plan, createdAccounts, result }, null, 2)}\n`);
         return;
       }
       if (!outcome.result) {
-        process.stdout.write(formatPlan(outcome.plan, outcome.root));
+        if (outcome.plan) process.stdout.write(formatPlan(outcome.plan, outcome.root));
         return;
       }
       for (const name of outcome.createdAccounts) process.stdout.write(`created host system account ${name}\n`);
-      for (const note of outcome.plan.notes) process.stdout.write(`note: ${note}\n`);
+      for (const note of outcome.plan?.notes ?? []) process.stdout.write(`note: ${note}\n`);
       const result = outcome.result;
       if (!result.changed) {
-        process.stdout.write(`${outcome.plan.recipe} in ${result.root} is up to date: nothing changed (${result.generation})\n`);
+        process.stdout.write(`${outcome.recipeName} in ${result.root} is up to date: nothing changed (${result.generation})\n`);
         return;
       }
       process.stdout.write(
-        `built ${outcome.plan.recipe} in ${result.root}: ${result.generation}, ${result.operations} paths, ` +
+        `built ${outcome.recipeName} in ${result.root}: ${result.generation}, ${result.operations} paths, ` +
           `${(result.bytesCopied / 1e6).toFixed(1)} MB copied\nmanifest: ${result.manifestPath}\n`,
       );
     });

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
 import { ExitCode, JailwrightError } from '../errors.js';
 
 /** One line of /etc/passwd. */
@@ -99,6 +98,8 @@ export async function ensureSystemAccount(request: SystemAccountRequest, account
 }
 
 async function run(command: string, args: string[]): Promise<void> {
+  // Loaded on first use: most builds create no account, and execa is slow to import.
+  const { execa } = await import('execa');
   const result = await execa(command, args, { reject: false });
   if (result.exitCode !== 0) {
     throw new JailwrightError(`${command} ${args.join(' ')} failed: ${result.stderr || result.stdout}`, {

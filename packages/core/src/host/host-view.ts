@@ -3,6 +3,7 @@ import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { type HostAccounts, readHostAccounts } from './accounts.js';
 import { type HostDevice, readHostDevice } from './devices.js';
 import { readElf } from './elf-file.js';
+import type { StampKind } from './input-stamps.js';
 import { loadLdCache } from './ld-so-cache.js';
 import { createLibraryResolver, detectLoaderProfile, isElf, type LibraryClosure, type LibraryResolver, type LoaderProfile } from './library-resolver.js';
 
@@ -17,9 +18,12 @@ export class HostView {
   readonly #devices = new Map<string, Promise<HostDevice>>();
   readonly #libraries: LibraryResolver = createLibraryResolver();
   #loaderProfile: Promise<LoaderProfile> | undefined;
+  /** Every host path the plan depended on, so a later build can tell "nothing changed" without planning again. */
+  readonly #consulted = new Set<string>();
 
   /** lstat, or undefined when the path does not exist. */
   lstat(path: string): Promise<Stats | undefined> {
+    this.#consult(path, 'lstat');
     let pending = this.#stats.get(path);
     if (!pending) {
       pending = lstat(path).catch((error: NodeJS.ErrnoException) => {
@@ -33,6 +37,7 @@ export class HostView {
 
   /** readlink, memoized. */
   readlink(path: string): Promise<string> {
+    this.#consult(path, 'lstat');
     let pending = this.#links.get(path);
     if (!pending) {
       pending = readlink(path);
@@ -43,11 +48,13 @@ export class HostView {
 
   /** Directory entries, sorted so plans are deterministic. */
   async readdir(path: string): Promise<string[]> {
+    this.#consult(path, 'stat');
     return (await readdir(path)).sort();
   }
 
   /** A text file's content, or undefined when it does not exist. */
   async readText(path: string): Promise<string | undefined> {
+    this.#consult(path, 'stat');
     try {
       return await readFile(path, 'utf8');
     } catch (error) {
@@ -58,6 +65,8 @@ export class HostView {
 
   /** The host's users and groups. */
   accounts(): Promise<HostAccounts> {
+    this.#consult('/etc/passwd', 'stat');
+    this.#consult('/etc/group', 'stat');
     this.#accounts ??= readHostAccounts();
     return this.#accounts;
   }
@@ -69,6 +78,7 @@ export class HostView {
 
   /** A host device node. */
   device(name: string): Promise<HostDevice> {
+    this.#consult(`/dev/${name}`, 'stat');
     let pending = this.#devices.get(name);
     if (!pending) {
       pending = readHostDevice(name);
@@ -101,6 +111,7 @@ export class HostView {
    * machine (a dlopen by soname): ld.so.cache first, then the loader's default directories.
    */
   async findLibrary(soname: string): Promise<string | undefined> {
+    this.#consult('/etc/ld.so.cache', 'stat');
     const self = await readElf(process.execPath);
     if (!self) return undefined;
     const profile = await this.loaderProfile();
@@ -111,5 +122,19 @@ export class HostView {
       if (await this.lstat(candidate)) return candidate;
     }
     return undefined;
+  }
+
+  /** The host paths consulted so far, each with how it was read; the library resolver's own probes included. */
+  consulted(): [path: string, kind: StampKind][] {
+    const all = new Set(this.#consulted);
+    for (const path of this.#libraries.consultedPaths()) all.add(`stat\0${path}`);
+    return [...all].map((key) => {
+      const [kind, path] = key.split('\0') as [StampKind, string];
+      return [path, kind];
+    });
+  }
+
+  #consult(path: string, kind: StampKind): void {
+    this.#consulted.add(`${kind}\0${path}`);
   }
 }

@@ -154,6 +154,8 @@ export interface LibraryResolver {
   resolve(paths: string[]): Promise<LibraryClosure>;
   /** Closure of one file as the main program. */
   resolveOne(file: string): Promise<RootClosure | undefined>;
+  /** Every host path the resolver looked at (found or not): if none of them changes, the closure cannot change. */
+  consultedPaths(): string[];
 }
 
 /** Creates a resolver whose caches assume the host files don't change while it is in use. */
@@ -428,12 +430,17 @@ export function createLibraryResolver(options: ResolveOptions = {}): LibraryReso
 
   return {
     resolveOne,
+    consultedPaths(): string[] {
+      return [...new Set([...probes.keys(), ...fileIds.keys(), ...dirExists.keys(), '/etc/ld.so.cache'])].map(host);
+    },
     async resolve(paths: string[]): Promise<LibraryClosure> {
       const out: LibraryClosure = { interpreter: undefined, interpreters: [], libraries: [], missing: [], roots: [], notElf: [] };
       const seenLib = new Set<string>();
       const seenMissing = new Set<string>();
-      for (const p of paths) {
-        const r = await resolveOne(p);
+      // Roots resolve concurrently (the caches are shared promises); merging in input order keeps the result stable.
+      const closures = await Promise.all(paths.map((p) => resolveOne(p)));
+      for (const [index, p] of paths.entries()) {
+        const r = closures[index];
         if (!r) {
           out.notElf.push(p);
           continue;

@@ -1,4 +1,4 @@
-import { lstat, readdir, readFile, readlink, realpath, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, readlink, realpath, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareWithManifest, readManifest } from '../../src/index.js';
@@ -192,5 +192,38 @@ jail:
     const directory = await lstat(path.join(root, 'run/shapes'));
     expect([directory.isDirectory(), directory.uid, directory.mode & 0o7777]).toEqual([true, 65534, 0o750]);
     expect(await readFile(path.join(root, 'etc/shapes.link'), 'utf8')).toBe('listen 127.0.0.1\n');
+  });
+
+  it('notices a changed host file and a changed recipe without being told, and rebuilds', async () => {
+    const source = path.join(parent, 'greeting.txt');
+    await writeFile(source, 'hello\n');
+    const body = `specVersion: 1\nname: fresh\njail:\n  files: [${source}]\n`;
+    const recipe = await writeRecipe(parent, 'fresh', body);
+    const root = path.join(parent, 'fresh');
+    const build = async () => JSON.parse((await jailwright('build', recipe, '--root', root, '--json')).stdout).result;
+    expect((await build()).changed).toBe(true);
+    expect((await build()).changed).toBe(false);
+
+    // Same size, new content: the stamp (ctime, mtime) moves, so the build plans again and copies it.
+    await writeFile(source, 'howdy\n');
+    expect((await build()).changed).toBe(true);
+    expect(await readFile(path.join(root, source), 'utf8')).toBe('howdy\n');
+    expect((await build()).changed).toBe(false);
+
+    // Touched: the jail keeps host mtimes, so the new mtime is carried in.
+    const touched = new Date('2030-01-01T00:00:00Z');
+    await utimes(source, touched, touched);
+    expect((await build()).changed).toBe(true);
+    expect((await stat(path.join(root, source))).mtimeMs).toBe(touched.getTime());
+
+    // A directory the plan walked through changed (a new unrelated file): planned again, found identical, kept.
+    const generation = await readlink(root);
+    await writeFile(path.join(parent, 'unrelated.txt'), 'x');
+    expect((await build()).changed).toBe(false);
+    expect(await readlink(root)).toBe(generation);
+
+    await writeRecipe(parent, 'fresh', `${body}  write:\n    - { path: /etc/extra, content: "x" }\n`);
+    expect((await build()).changed).toBe(true);
+    expect(await readFile(path.join(root, 'etc/extra'), 'utf8')).toBe('x');
   });
 });
