@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { chmod, chown, lchown, link, lstat, mkdir, open, readdir, readFile, rename, rm, rmdir, symlink, utimes, writeFile } from 'node:fs/promises';
+import { chmod, chown, lchown, link, lstat, mkdir, open, readdir, readFile, rename, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -283,19 +283,21 @@ async function copyFile(target: string, operation: CopyFile): Promise<{ entry: O
       if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
     }
   }
+  // Read once, then write and hash the same bytes: the manifest describes exactly what was written.
+  // (Measured against a kernel copy followed by a read-back for the hash: this is faster.)
   const content = await readFile(source.path);
-  await writeNewFile(target, content, operation);
-  await utimes(target, source.mtimeMs / 1000, source.mtimeMs / 1000);
+  await writeNewFile(target, content, operation, source.mtimeMs / 1000);
   return { entry: { ...entry, size: content.length, sha256: sha256(content) }, bytes: content.length };
 }
 
 /** Writes a file that must not exist yet, refusing to follow a symlink, then sets owner before mode (chown clears setuid). */
-async function writeNewFile(target: string, content: Buffer, operation: CopyFile | WriteFile): Promise<void> {
+async function writeNewFile(target: string, content: Buffer, operation: CopyFile | WriteFile, mtimeSeconds?: number): Promise<void> {
   const handle = await open(target, OPEN_NEW_FILE, 0o600);
   try {
     await handle.writeFile(content);
     await handle.chown(operation.uid, operation.gid);
     await handle.chmod(operation.mode);
+    if (mtimeSeconds !== undefined) await handle.utimes(mtimeSeconds, mtimeSeconds);
   } finally {
     await handle.close();
   }

@@ -3,8 +3,7 @@
  * missing-symbol finder, the versioned dynamic symbol table) without ever executing the file.
  * Reads are positioned and bounded so a 100 MB binary costs a handful of small reads.
  */
-import { open } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
 /** ELF object types (e_type) by name; unknown values are reported as `OTHER`. */
 export type ElfType = 'NONE' | 'REL' | 'EXEC' | 'DYN' | 'CORE' | 'OTHER';
@@ -135,35 +134,37 @@ interface Section {
 class ElfReader {
   private constructor(
     readonly path: string,
-    private readonly fh: FileHandle,
+    private readonly fd: number,
     readonly size: number,
     readonly header: ElfHeader,
   ) {}
 
+  // Synchronous reads on purpose: a closure reads headers of hundreds of page-cached files, a few hundred
+  // bytes each, and a thread-pool round trip per read costs more than the read (measured: planning 2x faster).
   static async open(path: string): Promise<ElfReader | undefined> {
-    const fh = await open(path, 'r');
+    const fd = openSync(path, 'r');
     try {
-      const st = await fh.stat();
+      const st = fstatSync(fd);
       if (!st.isFile()) {
-        await fh.close();
+        closeSync(fd);
         return undefined;
       }
       const ident = Buffer.alloc(64);
-      const { bytesRead } = await fh.read(ident, 0, 64, 0);
+      const bytesRead = readSync(fd, ident, 0, 64, 0);
       if (bytesRead < 4 || ident.readUInt32BE(0) !== 0x7f454c46) {
-        await fh.close();
+        closeSync(fd);
         return undefined;
       }
       const header = parseElfHeader(ident.subarray(0, bytesRead), path);
-      return new ElfReader(path, fh, st.size, header);
+      return new ElfReader(path, fd, st.size, header);
     } catch (e) {
-      await fh.close();
+      closeSync(fd);
       throw e;
     }
   }
 
-  close(): Promise<void> {
-    return this.fh.close();
+  async close(): Promise<void> {
+    closeSync(this.fd);
   }
 
   fail(detail: string): never {
@@ -177,7 +178,7 @@ class ElfReader {
     const buf = Buffer.alloc(length);
     let done = 0;
     while (done < length) {
-      const { bytesRead } = await this.fh.read(buf, done, length - done, offset + done);
+      const bytesRead = readSync(this.fd, buf, done, length - done, offset + done);
       if (bytesRead === 0) this.fail(`short read of ${what}`);
       done += bytesRead;
     }

@@ -1,5 +1,6 @@
 import type { Stats } from 'node:fs';
-import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
+import { lstatSync, readlinkSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { type HostAccounts, readHostAccounts } from './accounts.js';
 import { type HostDevice, readHostDevice } from './devices.js';
 import { readElf } from './elf-file.js';
@@ -26,10 +27,13 @@ export class HostView {
     this.#consult(path, 'lstat');
     let pending = this.#stats.get(path);
     if (!pending) {
-      pending = lstat(path).catch((error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
-        throw error;
-      });
+      // Synchronous: planning lstats every path component once, and cached metadata is cheaper than a thread-pool trip.
+      try {
+        pending = Promise.resolve(lstatSync(path, { throwIfNoEntry: false }));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') throw error;
+        pending = Promise.resolve(undefined);
+      }
       this.#stats.set(path, pending);
     }
     return pending;
@@ -40,7 +44,7 @@ export class HostView {
     this.#consult(path, 'lstat');
     let pending = this.#links.get(path);
     if (!pending) {
-      pending = readlink(path);
+      pending = Promise.resolve(readlinkSync(path));
       this.#links.set(path, pending);
     }
     return pending;
