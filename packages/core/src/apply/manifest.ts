@@ -111,7 +111,9 @@ export function jailMatchesStamps(directory: string, manifest: Manifest): boolea
     if ((info.mode & 0o7777) !== entry.mode && entry.type !== 'symlink') return false;
     if (info.uid !== entry.uid || info.gid !== entry.gid) return false;
     if (entry.type === 'directory') return true;
-    return info.ino === entry.jail.ino && info.size === entry.jail.size && info.mtimeMs === entry.jail.mtimeMs && info.ctimeMs === entry.jail.ctimeMs;
+    // A hard-linked file is the host's own inode: its ctime moves whenever any jail links or unlinks it.
+    const ctimeHolds = entry.hardLinked === true || info.ctimeMs === entry.jail.ctimeMs;
+    return info.ino === entry.jail.ino && info.size === entry.jail.size && info.mtimeMs === entry.jail.mtimeMs && ctimeHolds;
   });
 }
 
