@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, readlink, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_RECIPE, explainSkipUnlessRoot, isRoot, jailwright, makeJailParent, run, writeRecipe } from '../support/root.js';
+import { CLI, DEMO_RECIPE, explainSkipUnlessRoot, isRoot, jailwright, makeJailParent, run, writeRecipe } from '../support/root.js';
 
 explainSkipUnlessRoot('the bad-input and safety tests');
 
@@ -129,12 +130,19 @@ describe.skipIf(!isRoot)('two builds of one jail at once', () => {
     expect(refused.stderr).toContain(`another build of this jail is running (pid ${process.pid}`);
     await expect(lstat(root)).rejects.toThrow(/ENOENT/);
 
-    const waiting = jailwright('build', DEMO_RECIPE, '--root', root, '--wait', '30');
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    const waiting = spawn(process.execPath, [CLI, 'build', DEMO_RECIPE, '--root', root, '--wait', '30'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    const exited = new Promise<number | null>((resolve) => waiting.on('exit', (code) => resolve(code)));
+    // Release the lock only once the second build says it is waiting (however slow the machine is).
+    await new Promise<void>((resolve) =>
+      waiting.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (stderr.includes('waiting for the build')) resolve();
+      }),
+    );
+    expect(stderr).toContain(`waiting for the build running as pid ${process.pid}`);
     await rm(path.join(state, 'lock'));
-    const waited = await waiting;
-    expect(waited.stderr).toContain(`waiting for the build running as pid ${process.pid}`);
-    expect(waited.code).toBe(0);
+    expect(await exited).toBe(0);
     expect(await readlink(root)).toBe('.busy.jailwright/generation-000001');
   });
 
