@@ -9,3 +9,21 @@ export { applyPlan, type ApplyOptions, type ApplyResult } from './apply/apply.js
 export { jailLayout, type JailLayout } from './apply/jail-layout.js';
 export { compareWithManifest, readManifest, type Drift, type Manifest, type ManifestEntry } from './apply/manifest.js';
 export { HostView } from './host/host-view.js';
+export * from './check/index.js';
+export * from './syslog/index.js';
+export { launchCommand, CHROOT_STEP_CAPABILITIES, type LaunchCommand, type LaunchTools, type ServiceIdentity } from './launch/launch-command.js';
+export { launchFiles, type LaunchFiles } from './launch/launch-files.js';
+export type { LaunchSpec, LaunchState, LaunchStatus, ServiceExit } from './launch/launch-state.js';
+export {
+  findLaunchTools,
+  readServiceStatus,
+  resolveServiceIdentity,
+  serviceStatus,
+  startService,
+  stopService,
+  type ServiceStatus,
+  type ServiceTarget,
+  type StartOptions,
+  type StartOutcome,
+  type StopOutcome,
+} from './launch/service-control.js';

@@ -2,7 +2,11 @@
 import { Command } from 'commander';
 import { ENGINE_VERSION } from '../version.js';
 import { registerBuildCommand } from './build-command.js';
+import { registerRestartCommand } from './restart-command.js';
 import { runCommand } from './run-command.js';
+import { registerStartCommand } from './start-command.js';
+import { registerStatusCommand } from './status-command.js';
+import { registerStopCommand } from './stop-command.js';
 
 const program = new Command()
   .name('jailwright')
@@ -25,5 +29,9 @@ Example:
   );
 
 registerBuildCommand(program);
+registerStartCommand(program);
+registerStopCommand(program);
+registerRestartCommand(program);
+registerStatusCommand(program);
 
 await runCommand(program, process.argv);

@@ -1,3 +1,7 @@
+import type { AuditSettings } from './audit-schema.js';
+import { normalizeLaunch, type NormalizedLaunch } from './launch-schema.js';
+import { ProbeSchema, type Probe } from './probe-schema.js';
+import type { Syslog } from './syslog-schema.js';
 import type { Device, DirectoryEntry, FileEntry, LinkMode, Preset, Recipe, SymlinkEntry, UserEntry, WriteEntry } from './schema.js';
 
 /** A file entry with its defaults filled: `to` defaults to `path`, modes are numbers. */
@@ -39,6 +43,13 @@ export interface NormalizedRecipe {
     symlinks: NormalizedSymlinkEntry[];
     link: LinkMode;
   };
+  launch?: NormalizedLaunch;
+  /** Health probes with their defaults filled (parseRecipe validates but returns the YAML as written); present only when the recipe has `probes`. */
+  probes?: Probe[];
+  /** Absent means the default, the relay (see `syslogSettings`). */
+  syslog?: Syslog;
+  /** Findings the recipe accepts, with reasons; present only when the recipe has `audit`. */
+  audit?: AuditSettings;
 }
 
 /** "0755" → 0o755. */
@@ -76,5 +87,9 @@ export function normalizeRecipe(recipe: Recipe): NormalizedRecipe {
       symlinks: (jail.symlinks ?? []).map((entry) => ({ ...entry })),
       link: jail.link ?? 'copy',
     },
+    ...(recipe.launch === undefined ? {} : { launch: normalizeLaunch(recipe.launch) }),
+    ...(recipe.syslog === undefined ? {} : { syslog: recipe.syslog }),
+    ...(recipe.audit === undefined ? {} : { audit: recipe.audit }),
+    ...(recipe.probes === undefined ? {} : { probes: recipe.probes.map((probe) => ProbeSchema.parse(probe)) }),
   };
 }

@@ -1,6 +1,10 @@
 import { z } from 'zod';
-import { didYouMean } from './did-you-mean.js';
 import { jailPathProblem, symlinkTargetProblem } from './jail-path.js';
+import { AccountName, jailPath, oneOf } from './schema-parts.js';
+import { AuditSchema } from './audit-schema.js';
+import { LaunchSchema } from './launch-schema.js';
+import { SyslogSchema } from './syslog-schema.js';
+import { ProbeSchema } from './probe-schema.js';
 
 /** Recipe format versions this engine reads. */
 export const SPEC_VERSIONS = [1] as const;
@@ -17,15 +21,6 @@ export const RECIPE_SCHEMA_URL = 'https://unpkg.com/@jailwright/core/schema/reci
 export type Preset = (typeof KNOWN_PRESETS)[number];
 export type Device = (typeof KNOWN_DEVICES)[number];
 
-function oneOf(kind: string, candidates: readonly string[]) {
-  return (issue: { input?: unknown }) => {
-    const known = `known ${kind}s: ${candidates.join(', ')}`;
-    if (typeof issue.input !== 'string') return `${kind} must be a string — ${known}`;
-    const suggestion = didYouMean(issue.input, candidates);
-    return `unknown ${kind} ${JSON.stringify(issue.input)} — ${known}${suggestion ? ` (did you mean ${JSON.stringify(suggestion)}?)` : ''}`;
-  };
-}
-
 const MODE_IS_NUMBER =
   'mode must be a quoted octal string such as "0755" (an unquoted 0755 is read by YAML 1.2 as the decimal number 755)';
 
@@ -35,21 +30,6 @@ const Mode = z
     error: (issue) => `mode ${JSON.stringify(issue.input)} is not an octal mode: write 3 or 4 octal digits such as "0644", "0755" or "1777"`,
   })
   .meta({ title: 'Mode', description: 'Permission bits as a quoted octal string, e.g. "0755" or "1777". Quote it: YAML 1.2 reads an unquoted 0755 as the decimal 755.' });
-
-/** An absolute, normalized path inside the jail root (or on the host, for `files[].path`). */
-function jailPath(description: string) {
-  return z
-    .string()
-    .superRefine((value, context) => {
-      const problem = jailPathProblem(value);
-      if (problem) context.addIssue({ code: 'custom', message: problem });
-    })
-    .meta({ description, pattern: '^/.' });
-}
-
-const AccountName = z
-  .string()
-  .regex(/^([A-Za-z_][A-Za-z0-9_.-]*\$?|[0-9]+)$/, { error: (issue) => `${JSON.stringify(issue.input)} is not a user or group name (letters, digits, "_", ".", "-") nor a numeric id` });
 
 function owner(kind: 'user' | 'group') {
   return AccountName.meta({ description: `Owning ${kind} inside the jail: a name (looked up on the host) or a numeric id. Default: root.` });
@@ -197,6 +177,13 @@ export const RecipeSchema = z
       .meta({ title: 'Name', description: 'Name of the jailed service, e.g. "bind": lower-case letters, digits and "-".' }),
     description: z.string().meta({ title: 'Description', description: 'One line saying what this recipe jails.' }).optional(),
     jail: Jail,
+    launch: LaunchSchema.optional(),
+    syslog: SyslogSchema.optional(),
+    probes: z
+      .array(ProbeSchema)
+      .meta({ title: 'Probes', description: 'Health checks `jailwright check` runs against the jailed service: http, dns, smtp, tcp, process, log.' })
+      .optional(),
+    audit: AuditSchema.optional(),
   })
   .meta({
     title: 'jailwright recipe',

@@ -1,0 +1,91 @@
+import { readFile, readlink, realpath } from 'node:fs/promises';
+import { readHostAccounts, type HostAccounts } from '../host/accounts.js';
+import type { ProcessProbe } from '../recipe/probe-schema.js';
+import { describeFailure } from './deadline.js';
+import type { ProbeContext, ProbeOutcome } from './probe-result.js';
+
+/** The four ids of a "Uid:" or "Gid:" line of /proc/PID/status: real, effective, saved set, file system. */
+export interface ProcessIds {
+  uid: [number, number, number, number];
+  gid: [number, number, number, number];
+}
+
+/** Reads the Uid and Gid lines of /proc/PID/status text. */
+export function parseProcessIds(status: string): ProcessIds {
+  const ids = (key: string) => {
+    const line = status.split('\n').find((candidate) => candidate.startsWith(`${key}:`));
+    const numbers = line?.slice(key.length + 1).trim().split(/\s+/).map(Number) ?? [];
+    if (numbers.length !== 4 || numbers.some((number) => !Number.isInteger(number))) throw new Error(`no ${key} line with four ids in /proc/PID/status`);
+    return numbers as [number, number, number, number];
+  };
+  return { uid: ids('Uid'), gid: ids('Gid') };
+}
+
+interface Expected {
+  label: string;
+  uid: number;
+  gid?: number;
+}
+
+function resolveAccount(probe: ProcessProbe, accounts: HostAccounts): Expected {
+  const numeric = /^\d+$/.test(probe.user);
+  const user = accounts.users.find((entry) => (numeric ? entry.uid === Number(probe.user) : entry.name === probe.user));
+  if (!user && !numeric) throw new Error(`user ${JSON.stringify(probe.user)} does not exist on the host`);
+  let gid = user?.gid;
+  if (probe.group !== undefined) {
+    const numericGroup = /^\d+$/.test(probe.group);
+    const group = accounts.groups.find((entry) => (numericGroup ? entry.gid === Number(probe.group) : entry.name === probe.group));
+    if (!group && !numericGroup) throw new Error(`group ${JSON.stringify(probe.group)} does not exist on the host`);
+    gid = group?.gid ?? Number(probe.group);
+  }
+  const uid = user?.uid ?? Number(probe.user);
+  return { label: `${probe.user} (uid ${uid}${gid === undefined ? '' : `, gid ${gid}`})`, uid, ...(gid === undefined ? {} : { gid }) };
+}
+
+const showIds = (ids: readonly number[]) => (new Set(ids).size === 1 ? String(ids[0]) : ids.join('/'));
+
+/** What is wrong with one process, or undefined when nothing is. */
+async function inspect(pid: number, expected: Expected, expectedRoot: string, proc: string): Promise<{ problems: string[]; summary: string }> {
+  let status: string;
+  let root: string;
+  try {
+    [status, root] = await Promise.all([readFile(`${proc}/${pid}/status`, 'utf8'), readlink(`${proc}/${pid}/root`)]);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const problem = code === 'ENOENT' || code === 'ESRCH' ? 'is not running' : `cannot be inspected: ${describeFailure(error)}`;
+    return { problems: [`pid ${pid} ${problem}`], summary: `pid ${pid} ${problem}` };
+  }
+  const ids = parseProcessIds(status);
+  const problems: string[] = [];
+  if (ids.uid.some((id) => id === 0)) problems.push(`runs as root (uid ${showIds(ids.uid)})`);
+  else if (ids.uid.some((id) => id !== expected.uid)) problems.push(`uid ${showIds(ids.uid)}`);
+  if (ids.gid.some((id) => id === 0)) problems.push(`has group root (gid ${showIds(ids.gid)})`);
+  else if (expected.gid !== undefined && ids.gid.some((id) => id !== expected.gid)) problems.push(`gid ${showIds(ids.gid)}`);
+  // The kernel shows a root outside this process's view (another mount namespace) as it sees it; realpath settles symlinks in between.
+  const resolvedRoot = await realpath(root).catch(() => root);
+  if (resolvedRoot !== expectedRoot) problems.push(`root ${resolvedRoot}`);
+  const summary = `pid ${pid}: uid ${showIds(ids.uid)}, gid ${showIds(ids.gid)}, root ${resolvedRoot}`;
+  return { problems: problems.map((problem) => `pid ${pid} ${problem}`), summary };
+}
+
+/** Every given process runs as the service user and group, never root, with its root in the jail. */
+export async function checkProcess(probe: ProcessProbe, context: ProbeContext, proc = '/proc'): Promise<ProbeOutcome> {
+  const pids = context.pids ?? [];
+  const rootWanted = probe.root ?? context.root;
+  let expected = `every process of the service running as ${probe.user}${probe.group === undefined ? '' : `:${probe.group}`}, not root, with root ${rootWanted}`;
+  if (pids.length === 0) return { ok: false, expected, actual: 'no PIDs given to check (pass the service process and its descendants)' };
+  let account: Expected;
+  let expectedRoot: string;
+  try {
+    account = resolveAccount(probe, await readHostAccounts());
+    expectedRoot = await realpath(rootWanted);
+  } catch (error) {
+    return { ok: false, expected, actual: describeFailure(error) };
+  }
+  expected = `pids ${pids.join(', ')} running as ${account.label}, not root, with root ${expectedRoot}`;
+  const reports = await Promise.all(pids.map((pid) => inspect(pid, account, expectedRoot, proc)));
+  const problems = reports.flatMap((report) => report.problems);
+  return problems.length === 0
+    ? { ok: true, expected, actual: reports.map((report) => report.summary).join('; ') }
+    : { ok: false, expected, actual: problems.join('; ') };
+}

@@ -1,0 +1,35 @@
+import { type Command, Option } from 'commander';
+import { startService } from '../launch/service-control.js';
+import { formatStatus } from './status-command.js';
+
+interface StartCommandOptions {
+  root?: string;
+  restart?: 'no' | 'on-failure';
+  foreground?: boolean;
+  json?: boolean;
+}
+
+/** `jailwright start <recipe>`: launch the service in its jail under a supervisor. */
+export function registerStartCommand(program: Command): void {
+  program
+    .command('start')
+    .summary("start a jail's service, supervised")
+    .description(
+      "Start the service the recipe's launch section describes, in the jail built at --root, under a detached\n" +
+        'supervisor: new mount/pid/ipc/uts namespaces, the jail remounted nodev,nosuid, no_new_privs, a cut\n' +
+        'capability bounding set, only the groups the recipe names, only fds 0-2, a new session. The pidfile,\n' +
+        "state and the service's log are kept in the jail's state directory, outside the jail.",
+    )
+    .argument('<recipe>', 'a recipe.yaml path, a recipe package (@jailwright/bind) or an installed short name (bind)')
+    .option('--root <dir>', 'jail root directory (default: /srv/jails/<recipe name>)')
+    .addOption(new Option('--restart <policy>', 'restart policy (default: the recipe\'s launch.restart, else "no")').choices(['no', 'on-failure']))
+    .option('--foreground', 'supervise in this process until SIGTERM or SIGINT instead of detaching')
+    .option('--json', 'print the status as JSON')
+    .addHelpText('after', '\nExamples:\n  sudo jailwright start ./recipe.yaml --root /srv/jails/demo --restart on-failure\n  sudo jailwright status ./recipe.yaml --root /srv/jails/demo')
+    .action(async (recipe: string, options: StartCommandOptions) => {
+      const outcome = await startService({ recipe, root: options.root, restart: options.restart, foreground: options.foreground });
+      if (options.json) process.stdout.write(`${JSON.stringify({ ...outcome.status, alreadyRunning: outcome.alreadyRunning }, null, 2)}\n`);
+      else if (options.foreground) process.stdout.write(formatStatus(outcome.status));
+      else process.stdout.write(`${outcome.alreadyRunning ? 'already running: ' : 'started: '}${formatStatus(outcome.status)}`);
+    });
+}

@@ -1,0 +1,71 @@
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import type { LaunchCommand } from './launch-command.js';
+import type { ProcessIdentity } from './processes.js';
+
+/** Everything the supervisor needs, resolved by `start` (recipe, accounts, jail path, tools): it loads no recipe itself. */
+export interface LaunchSpec {
+  recipe: string;
+  recipeFile: string;
+  /** Real path of the jail generation the service runs in. */
+  jailRoot: string;
+  command: LaunchCommand;
+  /** Host path of the service's program: the service is up once its PID runs this file. */
+  executable: string;
+  restart: 'no' | 'on-failure';
+  stopSignal: NodeJS.Signals;
+  stopTimeoutMs: number;
+  readyTimeoutMs: number;
+  serviceLog: string;
+}
+
+/** The supervisor's view of a launch. */
+export type LaunchStatus = 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped' | 'exited' | 'crashed';
+
+/** The exit of one run of the service. */
+export interface ServiceExit {
+  code: number | null;
+  signal: string | null;
+  at: string;
+}
+
+/** The state file, kept by the supervisor in the launch directory. */
+export interface LaunchState {
+  recipe: string;
+  jailRoot: string;
+  status: LaunchStatus;
+  supervisor: ProcessIdentity;
+  supervisorStartedAt: string;
+  /** The service: pid 1 of its pid namespace, seen by its host PID. */
+  service?: ProcessIdentity | undefined;
+  /** The unshare process the service runs under. */
+  launcher?: ProcessIdentity | undefined;
+  /** When the current run of the service started. */
+  startedAt?: string | undefined;
+  restarts: number;
+  lastExit?: ServiceExit | undefined;
+  /** Why the supervisor gave up or failed, in words. */
+  problem?: string | undefined;
+  updatedAt: string;
+}
+
+/** Writes JSON atomically (write beside, rename over): readers never see half a file. */
+export function writeJsonAtomically(file: string, value: unknown): void {
+  const next = `${file}.new`;
+  writeFileSync(next, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+  renameSync(next, file);
+}
+
+/** Reads a JSON file, or undefined when it is missing or unreadable. */
+export function readJson<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes or removes the pidfile. */
+export function writePidfile(file: string, pid: number | undefined): void {
+  if (pid === undefined) rmSync(file, { force: true });
+  else writeFileSync(file, `${pid}\n`, { mode: 0o644 });
+}

@@ -1,0 +1,323 @@
+import { access, constants, lstat, mkdir, open, readFile, realpath } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path, { posix } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
+import { currentJail, jailLayout } from '../apply/jail-layout.js';
+import { defaultJailRoot } from '../build-jail.js';
+import { ExitCode, JailwrightError } from '../errors.js';
+import { readHostAccounts } from '../host/accounts.js';
+import type { NormalizedLaunch } from '../recipe/launch-schema.js';
+import { loadRecipe, type LoadedRecipe } from '../recipe/load.js';
+import { resolveRecipeReference } from '../recipe/resolve-reference.js';
+import { launchCommand, type LaunchTools, type ServiceIdentity } from './launch-command.js';
+import { launchFiles, type LaunchFiles } from './launch-files.js';
+import { type LaunchSpec, type LaunchState, readJson, writeJsonAtomically, writePidfile } from './launch-state.js';
+import { isRunning, signalProcess, waitGone } from './processes.js';
+import { descriptor, supervise } from './supervise.js';
+
+/** Which jail a command acts on. */
+export interface ServiceTarget {
+  recipe: string;
+  root?: string | undefined;
+  cwd?: string | undefined;
+}
+
+/** A running, stopped or crashed service, as `status` reports it. */
+export interface ServiceStatus {
+  recipe: string;
+  root: string;
+  state: 'running' | 'starting' | 'stopped' | 'crashed';
+  servicePid?: number | undefined;
+  supervisorPid?: number | undefined;
+  startedAt?: string | undefined;
+  uptimeSeconds?: number | undefined;
+  restarts: number;
+  lastExit?: LaunchState['lastExit'];
+  problem?: string | undefined;
+  log: string;
+}
+
+interface ResolvedTarget {
+  loaded: LoadedRecipe;
+  root: string;
+  files: LaunchFiles;
+}
+
+async function resolveTarget(target: ServiceTarget): Promise<ResolvedTarget> {
+  const file = await resolveRecipeReference(target.recipe, { cwd: target.cwd });
+  const loaded = await loadRecipe(file);
+  const root = path.resolve(target.root ?? defaultJailRoot(loaded.recipe.name));
+  return { loaded, root, files: launchFiles(jailLayout(root)) };
+}
+
+function assertRootUser(action: string): void {
+  if (process.getuid?.() !== 0) {
+    throw new JailwrightError(`${action} needs root: it makes namespaces, mounts and switches users`, {
+      exitCode: ExitCode.environment,
+      hint: 'Run it with sudo.',
+    });
+  }
+}
+
+const TOOL_PACKAGES: Record<keyof LaunchTools, string> = {
+  unshare: 'util-linux',
+  setsid: 'util-linux',
+  setpriv: 'util-linux',
+  mount: 'mount',
+  chroot: 'coreutils',
+  sh: 'dash (or any POSIX sh)',
+};
+
+/** The launch tools by absolute path, from the system directories only. */
+export async function findLaunchTools(): Promise<LaunchTools> {
+  const directories = ['/usr/bin', '/bin', '/usr/sbin', '/sbin'];
+  const tools: Partial<LaunchTools> = {};
+  for (const name of Object.keys(TOOL_PACKAGES) as (keyof LaunchTools)[]) {
+    for (const directory of directories) {
+      const candidate = posix.join(directory, name);
+      if (await access(candidate, constants.X_OK).then(() => true, () => false)) {
+        tools[name] = candidate;
+        break;
+      }
+    }
+    if (!tools[name]) {
+      throw new JailwrightError(`launching a service needs ${name}, which is not installed in ${directories.join(', ')}`, {
+        exitCode: ExitCode.environment,
+        hint: `Install the ${TOOL_PACKAGES[name]} package.`,
+      });
+    }
+  }
+  return tools as LaunchTools;
+}
+
+/** The service account's numeric ids from the host accounts: its primary group unless the recipe names one, and only the groups the recipe names. */
+export async function resolveServiceIdentity(launch: NormalizedLaunch): Promise<ServiceIdentity | undefined> {
+  if (launch.user === undefined) return undefined;
+  const accounts = await readHostAccounts();
+  const user = /^\d+$/.test(launch.user) ? { uid: Number(launch.user), gid: undefined } : accounts.users.find((entry) => entry.name === launch.user);
+  if (!user) {
+    throw new JailwrightError(`launch.user ${JSON.stringify(launch.user)} is not a host account`, {
+      exitCode: ExitCode.environment,
+      hint: 'Build the jail first (jail.users: [{ name: ..., create: true }] creates it), or create the account.',
+    });
+  }
+  const groupId = (name: string, key: string) => {
+    if (/^\d+$/.test(name)) return Number(name);
+    const group = accounts.groups.find((entry) => entry.name === name);
+    if (!group) throw new JailwrightError(`${key} ${JSON.stringify(name)} is not a host group`, { exitCode: ExitCode.environment });
+    return group.gid;
+  };
+  const gid = launch.group !== undefined ? groupId(launch.group, 'launch.group') : user.gid;
+  if (gid === undefined) throw new JailwrightError(`launch.user ${launch.user} is numeric: name launch.group too`);
+  return { uid: user.uid, gid, groups: launch.groups.map((name) => groupId(name, 'launch.groups')) };
+}
+
+/** The supervisor entry point in this package's dist (found from wherever this code was bundled). */
+export function supervisorEntry(): string {
+  let directory = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(path.join(directory, 'package.json')) && existsSync(path.join(directory, 'dist/launch/supervisor.js'))) {
+      return path.join(directory, 'dist/launch/supervisor.js');
+    }
+    const parent = path.dirname(directory);
+    if (parent === directory) throw new JailwrightError('cannot find dist/launch/supervisor.js of @jailwright/core', { exitCode: ExitCode.environment, hint: 'Build the package: npx turbo run build' });
+    directory = parent;
+  }
+}
+
+/** The state of a launch right now, from its state file and the processes it names. */
+export function readServiceStatus(recipe: string, root: string, files: LaunchFiles): ServiceStatus {
+  const state = readJson<LaunchState>(files.state);
+  const base = { recipe, root, log: files.serviceLog, restarts: state?.restarts ?? 0, lastExit: state?.lastExit, problem: state?.problem };
+  if (!state) return { ...base, state: 'stopped' };
+  const supervisorUp = isRunning(state.supervisor);
+  const serviceUp = isRunning(state.service);
+  if (serviceUp) {
+    const startedAt = state.startedAt;
+    return {
+      ...base,
+      state: 'running',
+      servicePid: state.service?.pid,
+      supervisorPid: supervisorUp ? state.supervisor.pid : undefined,
+      startedAt,
+      uptimeSeconds: startedAt ? Math.max(0, Math.round((Date.now() - Date.parse(startedAt)) / 1000)) : undefined,
+      ...(supervisorUp ? {} : { problem: 'the supervisor is gone: the service runs unsupervised (stop it, then start it again)' }),
+    };
+  }
+  if (supervisorUp && (state.status === 'starting' || state.status === 'backoff')) return { ...base, state: 'starting', supervisorPid: state.supervisor.pid };
+  if (state.status === 'stopped' || state.status === 'exited') return { ...base, state: 'stopped' };
+  if (state.status === 'crashed') return { ...base, state: 'crashed' };
+  return { ...base, state: 'crashed', problem: state.problem ?? `the supervisor stopped unexpectedly while the service was ${state.status}` };
+}
+
+/** `status`: what runs for a recipe's jail. */
+export async function serviceStatus(target: ServiceTarget): Promise<ServiceStatus> {
+  const { loaded, root, files } = await resolveTarget(target);
+  return readServiceStatus(loaded.recipe.name, root, files);
+}
+
+/** What `start` did. */
+export interface StartOutcome {
+  status: ServiceStatus;
+  alreadyRunning: boolean;
+}
+
+/** Options of `start`. */
+export interface StartOptions extends ServiceTarget {
+  restart?: 'no' | 'on-failure' | undefined;
+  /** Supervise in this process until stopped instead of detaching a supervisor. */
+  foreground?: boolean | undefined;
+}
+
+async function lastLines(file: string, count: number): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.trimEnd().split('\n').slice(-count).join('\n');
+}
+
+/** `start`: launches the service in its jail under a detached supervisor and waits until it runs. */
+export async function startService(options: StartOptions): Promise<StartOutcome> {
+  const { loaded, root, files } = await resolveTarget(options);
+  const launch = loaded.recipe.launch;
+  if (!launch) {
+    throw new JailwrightError(`recipe ${loaded.file} has no launch section: it says how the jail is built, not how its service starts`, {
+      hint: 'Add launch: { mode: engine-chroot, command: [/path/in/jail], user: ... } (see the recipe schema).',
+    });
+  }
+  assertRootUser('starting a service');
+  const existing = readServiceStatus(loaded.recipe.name, root, files);
+  if (existing.state === 'running' || existing.state === 'starting') return { status: existing, alreadyRunning: true };
+
+  const layout = jailLayout(root);
+  const jail = await currentJail(layout, async () => false);
+  if (jail.kind !== 'generation') {
+    throw new JailwrightError(`no jail built by jailwright at ${root}`, {
+      exitCode: ExitCode.environment,
+      hint: `Build it first: jailwright build ${options.recipe} --root ${root}`,
+    });
+  }
+  const jailRoot = await realpath(jail.directory);
+  const tools = await findLaunchTools();
+  const identity = await resolveServiceIdentity(launch);
+  const program = launch.command[0] as string;
+  const executable = launch.mode === 'engine-chroot' ? posix.join(jailRoot, program) : program;
+  await access(executable, constants.X_OK).catch(() => {
+    throw new JailwrightError(
+      `launch.command program ${program} is not an executable file ${launch.mode === 'engine-chroot' ? `in the jail (${executable})` : 'on the host'}`,
+      { hint: launch.mode === 'engine-chroot' ? `Add it to jail.files and build again.` : 'Install it, or fix the path.' },
+    );
+  });
+
+  await mkdir(files.directory, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+  });
+  const info = await lstat(files.directory);
+  if (!info.isDirectory() || info.uid !== 0 || info.mode & 0o077) {
+    throw new JailwrightError(`${files.directory} is not a directory only root can use`, { exitCode: ExitCode.environment, hint: 'Remove it (it holds only launch bookkeeping) and start again.' });
+  }
+  const spec: LaunchSpec = {
+    recipe: loaded.recipe.name,
+    recipeFile: loaded.file,
+    jailRoot,
+    command: launchCommand(launch, jailRoot, identity, tools),
+    executable,
+    restart: options.restart ?? launch.restart,
+    stopSignal: launch.stop.signal,
+    stopTimeoutMs: launch.stop.timeoutSeconds * 1000,
+    readyTimeoutMs: launch.readyTimeoutSeconds * 1000,
+    serviceLog: files.serviceLog,
+  };
+  writeJsonAtomically(files.spec, spec);
+  writePidfile(files.pidfile, undefined);
+
+  if (options.foreground) {
+    process.exitCode = await supervise(files);
+    return { status: readServiceStatus(loaded.recipe.name, root, files), alreadyRunning: false };
+  }
+
+  const supervisorLog = await open(files.supervisorLog, 'a', 0o600);
+  let supervisorPid: number | undefined;
+  let supervisorExited = false;
+  try {
+    const supervisor = execa(process.execPath, [supervisorEntry(), files.directory], {
+      detached: true,
+      stdin: 'ignore',
+      stdout: descriptor(supervisorLog.fd),
+      stderr: descriptor(supervisorLog.fd),
+      cleanup: false,
+      reject: false,
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+      extendEnv: false,
+      cwd: '/',
+    });
+    supervisorPid = supervisor.pid;
+    supervisor.unref();
+    void supervisor.then(() => {
+      supervisorExited = true;
+    });
+  } finally {
+    await supervisorLog.close();
+  }
+
+  const deadline = Date.now() + spec.readyTimeoutMs + 2000;
+  for (;;) {
+    await sleep(20);
+    const state = readJson<LaunchState>(files.state);
+    const ours = state !== undefined && state.supervisor.pid === supervisorPid;
+    const status = readServiceStatus(loaded.recipe.name, root, files);
+    if (ours && state.status === 'running' && status.state === 'running') return { status, alreadyRunning: false };
+    if (supervisorExited || (ours && status.state !== 'starting' && status.state !== 'running') || Date.now() > deadline) {
+      const log = await lastLines(files.serviceLog, 10);
+      const problem = ours ? status.problem : undefined;
+      throw new JailwrightError(
+        `${loaded.recipe.name} did not start${problem ? `: ${problem}` : ''}` +
+          (ours && status.lastExit ? ` (exit: ${status.lastExit.signal ?? `code ${status.lastExit.code}`})` : '') +
+          (log ? `\nlast lines of ${files.serviceLog}:\n${log}` : ''),
+        { exitCode: ExitCode.findings, hint: `The supervisor's own log: ${files.supervisorLog}` },
+      );
+    }
+  }
+}
+
+/** What `stop` did. */
+export interface StopOutcome {
+  recipe: string;
+  root: string;
+  wasRunning: boolean;
+  killed: boolean;
+}
+
+/**
+ * `stop`: asks the supervisor to stop the service (stop signal, SIGKILL after the timeout) and waits until
+ * the service, its launcher and the supervisor are gone, killing by PID (checked against start time) what
+ * outlives the timeout. Removes the pidfile.
+ */
+export async function stopService(target: ServiceTarget): Promise<StopOutcome> {
+  const { loaded, root, files } = await resolveTarget(target);
+  assertRootUser('stopping a service');
+  const state = readJson<LaunchState>(files.state);
+  const spec = readJson<LaunchSpec>(files.spec);
+  const timeoutMs = spec?.stopTimeoutMs ?? (loaded.recipe.launch?.stop.timeoutSeconds ?? 10) * 1000;
+  const outcome = { recipe: loaded.recipe.name, root, wasRunning: false, killed: false };
+  if (!state) return outcome;
+  const processes = [state.service, state.launcher, state.supervisor];
+  outcome.wasRunning = processes.some(isRunning);
+  if (!outcome.wasRunning) {
+    writePidfile(files.pidfile, undefined);
+    return outcome;
+  }
+  if (isRunning(state.supervisor)) signalProcess(state.supervisor, 'SIGTERM');
+  else if (state.service) signalProcess(state.service, spec?.stopSignal ?? 'SIGTERM');
+  if (!(await waitGone(processes, timeoutMs + 1000))) {
+    outcome.killed = true;
+    for (const process_ of [state.service, state.launcher, state.supervisor]) if (process_) signalProcess(process_, 'SIGKILL');
+    if (!(await waitGone(processes, 5000))) {
+      throw new JailwrightError(`processes of ${loaded.recipe.name} survived SIGKILL: ${processes.filter(isRunning).map((p) => p?.pid).join(', ')}`, { exitCode: ExitCode.environment });
+    }
+  }
+  const after = readJson<LaunchState>(files.state);
+  if (after && after.status !== 'stopped') writeJsonAtomically(files.state, { ...after, status: 'stopped', service: undefined, launcher: undefined, updatedAt: new Date().toISOString() });
+  writePidfile(files.pidfile, undefined);
+  return outcome;
+}

@@ -1,0 +1,208 @@
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
+import type { LaunchFiles } from './launch-files.js';
+import { type LaunchSpec, type LaunchState, type ServiceExit, readJson, writeJsonAtomically, writePidfile } from './launch-state.js';
+import { childPids, isRunning, processIdentity, type ProcessIdentity } from './processes.js';
+
+/** Backoff before restart n (0-based): 100 ms, 200 ms, 400 ms ... at most 10 s. */
+export function restartDelayMs(consecutiveFailures: number): number {
+  return Math.min(100 * 2 ** consecutiveFailures, 10_000);
+}
+
+/** A run that lasted this long resets the backoff. */
+const STABLE_MS = 10_000;
+
+function log(message: string): void {
+  process.stdout.write(`${new Date().toISOString()} supervisor ${process.pid}: ${message}\n`);
+}
+
+function sameFile(left: string, right: string): boolean {
+  try {
+    const [a, b] = [statSync(left), statSync(right)];
+    return a.dev === b.dev && a.ino === b.ino;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts the launch chain with only the log as stdout and stderr and exactly the service's environment. */
+/** A descriptor for execa's stdio; its types accept only the literals 3-9 there, though any descriptor works at run time. */
+export function descriptor(fd: number): 3 {
+  return fd as 3;
+}
+
+// The log is handed over as a descriptor, not a pipe: the service never depends on the supervisor staying alive.
+function spawnLauncher(spec: LaunchSpec, logFd: number) {
+  return execa(spec.command.file, spec.command.args, {
+    env: spec.command.env,
+    extendEnv: false,
+    cwd: spec.command.cwd,
+    stdin: 'ignore',
+    stdout: descriptor(logFd),
+    stderr: descriptor(logFd),
+    reject: false,
+    cleanup: false,
+  });
+}
+
+const UNSHARE_SIGKILL_QUIRK = 'unshare: sigprocmask unblock failed';
+
+/**
+ * How the service ended. unshare --fork re-raises the signal that killed its child, except SIGKILL: util-linux
+ * 2.38 then fails to unblock it, says so on stderr (into the service log) and exits 1. That line means SIGKILL.
+ */
+function serviceExit(code: number | undefined, signal: string | undefined, serviceLog: string): ServiceExit {
+  const at = new Date().toISOString();
+  if (signal) return { code: null, signal, at };
+  if (code === 1) {
+    let tail = '';
+    try {
+      const fd = openSync(serviceLog, 'r');
+      try {
+        const size = fstatSync(fd).size;
+        const buffer = Buffer.alloc(Math.min(size, 512));
+        readSync(fd, buffer, 0, buffer.length, size - buffer.length);
+        tail = buffer.toString('utf8');
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      // No log: an ordinary exit 1.
+    }
+    if (tail.trimEnd().endsWith(`${UNSHARE_SIGKILL_QUIRK}: Invalid argument`)) return { code: null, signal: 'SIGKILL', at };
+  }
+  return { code: code ?? null, signal: null, at };
+}
+
+/** Finds the service under its launcher (unshare forks it), and waits until it runs the service's program. */
+async function awaitService(launcher: number, executable: string, timeoutMs: number, exited: () => boolean): Promise<ProcessIdentity | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  let service: ProcessIdentity | undefined;
+  while (Date.now() < deadline && !exited()) {
+    const pid = service?.pid ?? childPids(launcher)[0];
+    if (pid !== undefined) {
+      service ??= processIdentity(pid);
+      if (service && sameFile(`/proc/${service.pid}/exe`, executable)) return service;
+    }
+    await sleep(5);
+  }
+  return undefined;
+}
+
+/**
+ * Runs the service described by the spec until it is stopped or, without a restart policy, until it exits;
+ * restarts it on failure with backoff. SIGTERM or SIGINT stops the service (its stop signal, SIGKILL after
+ * the timeout) and then the supervisor. Returns the exit code for the supervisor process.
+ */
+export async function supervise(files: LaunchFiles): Promise<number> {
+  const spec = readJson<LaunchSpec>(files.spec);
+  if (!spec) {
+    log(`no launch spec at ${files.spec}`);
+    return 2;
+  }
+  const self = processIdentity(process.pid);
+  if (!self) throw new Error('cannot read /proc/self/stat');
+  const previous = readJson<LaunchState>(files.state);
+  let state: LaunchState = {
+    recipe: spec.recipe,
+    jailRoot: spec.jailRoot,
+    status: 'starting',
+    supervisor: self,
+    supervisorStartedAt: new Date().toISOString(),
+    restarts: 0,
+    lastExit: previous?.lastExit,
+    updatedAt: new Date().toISOString(),
+  };
+  const save = (changes: Partial<LaunchState>) => {
+    state = { ...state, ...changes, updatedAt: new Date().toISOString() };
+    writeJsonAtomically(files.state, state);
+  };
+  save({});
+
+  let stopping = false;
+  let wakeFromBackoff: (() => void) | undefined;
+  let current: { launcher: ProcessIdentity | undefined; service: ProcessIdentity | undefined } = { launcher: undefined, service: undefined };
+  let killTimer: NodeJS.Timeout | undefined;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: stopping the service with ${spec.stopSignal}, SIGKILL after ${spec.stopTimeoutMs} ms`);
+    save({ status: 'stopping' });
+    wakeFromBackoff?.();
+    const target = current.service ?? current.launcher;
+    if (target && isRunning(target)) process.kill(target.pid, spec.stopSignal);
+    killTimer = setTimeout(() => {
+      for (const process_ of [current.service, current.launcher]) {
+        if (process_ && isRunning(process_)) process.kill(process_.pid, 'SIGKILL');
+      }
+    }, spec.stopTimeoutMs);
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => undefined);
+
+  let consecutiveFailures = 0;
+  try {
+    while (!stopping) {
+      const runStarted = Date.now();
+      let exited = false;
+      const logFd = openSync(spec.serviceLog, 'a', 0o600);
+      const child = spawnLauncher(spec, logFd);
+      closeSync(logFd);
+      const finished = child.then((result) => {
+        exited = true;
+        return result;
+      });
+      current = { launcher: child.pid === undefined ? undefined : processIdentity(child.pid), service: undefined };
+      if (current.launcher) {
+        save({ status: 'starting', launcher: current.launcher, service: undefined });
+        const service = await awaitService(current.launcher.pid, spec.executable, spec.readyTimeoutMs, () => exited);
+        if (service && !exited) {
+          current.service = service;
+          writePidfile(files.pidfile, service.pid);
+          save({ status: 'running', service, startedAt: new Date(runStarted).toISOString(), problem: undefined });
+          log(`service running as pid ${service.pid} (launcher ${current.launcher.pid})`);
+          if (stopping) process.kill(service.pid, spec.stopSignal);
+        } else if (!exited) {
+          log(`the service did not start within ${spec.readyTimeoutMs} ms: killing it`);
+          save({ problem: `the service did not start within ${spec.readyTimeoutMs} ms; see ${spec.serviceLog}` });
+          const stray = childPids(current.launcher.pid)[0];
+          if (stray !== undefined) process.kill(stray, 'SIGKILL');
+          process.kill(current.launcher.pid, 'SIGKILL');
+        }
+      }
+      const result = await finished;
+      const exit = serviceExit(result.exitCode, result.signal, spec.serviceLog);
+      writePidfile(files.pidfile, undefined);
+      log(`service exited: ${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`}`);
+      if (stopping) {
+        save({ status: 'stopped', service: undefined, launcher: undefined, lastExit: exit });
+        break;
+      }
+      const failed = exit.signal !== null || exit.code !== 0;
+      if (!failed || spec.restart === 'no') {
+        save({ status: failed ? 'crashed' : 'exited', service: undefined, launcher: undefined, lastExit: exit });
+        break;
+      }
+      if (Date.now() - runStarted >= STABLE_MS) consecutiveFailures = 0;
+      const delay = restartDelayMs(consecutiveFailures);
+      consecutiveFailures += 1;
+      save({ status: 'backoff', service: undefined, launcher: undefined, lastExit: exit, restarts: state.restarts + 1 });
+      log(`restarting in ${delay} ms (restart ${state.restarts})`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        wakeFromBackoff = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wakeFromBackoff = undefined;
+      if (stopping) save({ status: 'stopped' });
+    }
+  } finally {
+    if (killTimer) clearTimeout(killTimer);
+    writePidfile(files.pidfile, undefined);
+  }
+  return state.status === 'crashed' ? 1 : 0;
+}
