@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { JailwrightError } from '../errors.js';
 import type { CopyFile, MakeDevice, Operation, Plan, WriteFile } from '../plan/types.js';
 import { acquireBuildLock } from './build-lock.js';
+import { pinnedGenerations } from './generation-pins.js';
 import {
   currentJail,
   generationName,
@@ -77,7 +78,8 @@ export async function applyPlan(plan: Plan, root: string, options: ApplyOptions)
       });
     }
     const previous = current.kind === 'generation' ? current : undefined;
-    await removeLeftovers(layout, previous?.generation);
+    const pinned = pinnedGenerations(layout.state);
+    await removeLeftovers(layout, new Set([...pinned, ...(previous ? [previous.generation] : [])]));
     const digest = planDigest(plan);
     if (previous && !options.force) {
       const previousManifest = manifestPath(layout, previous.generation);
@@ -116,7 +118,8 @@ export async function applyPlan(plan: Plan, root: string, options: ApplyOptions)
     const manifestFile = manifestPath(layout, generation);
     await writeManifest(manifestFile, manifest);
     await swapRoot(layout, generation, current.kind === 'empty-directory');
-    if (previous) await removeGeneration(layout, previous.generation);
+    // A service still running in the previous tree keeps it; a later build removes it once the service is gone.
+    if (previous && !pinned.has(previous.generation)) await removeGeneration(layout, previous.generation);
     return {
       changed: true,
       root: layout.root,
@@ -151,11 +154,12 @@ async function prepareStateDirectory(layout: JailLayout): Promise<void> {
 }
 
 /** Clears what a killed build left: its staging tree, unreferenced generations, half-written manifests. */
-async function removeLeftovers(layout: JailLayout, keep: string | undefined): Promise<void> {
+async function removeLeftovers(layout: JailLayout, keep: ReadonlySet<string>): Promise<void> {
   for (const name of await readdir(layout.state)) {
     const full = posix.join(layout.state, name);
-    if (name === 'lock' || name === keep || name === `${keep}.manifest.json`) continue;
-    if (name.startsWith('staging-') || name.endsWith('.tmp') || generationNumber(name.replace(/\.manifest\.json$/, '')) !== undefined) {
+    const generation = name.replace(/\.manifest\.json$/, '');
+    if (keep.has(generation)) continue;
+    if (name.startsWith('staging-') || name.endsWith('.tmp') || generationNumber(generation) !== undefined) {
       await rm(full, { recursive: true, force: true });
     }
   }

@@ -1,5 +1,4 @@
 import { type Command, Option } from 'commander';
-import { startService, stopService } from '../launch/service-control.js';
 import { formatStatus } from './status-command.js';
 
 /** `jailwright restart <recipe>`: stop, then start. */
@@ -11,6 +10,7 @@ export function registerRestartCommand(program: Command): void {
     .option('--root <dir>', 'jail root directory (default: /srv/jails/<recipe name>)')
     .addOption(new Option('--restart <policy>', 'restart policy for the new run').choices(['no', 'on-failure']))
     .action(async (recipe: string, options: { root?: string; restart?: 'no' | 'on-failure' }) => {
+      const { startService, stopService } = await import('../launch/service-control.js');
       await stopService({ recipe, root: options.root });
       const outcome = await startService({ recipe, root: options.root, restart: options.restart });
       process.stdout.write(`restarted: ${formatStatus(outcome.status)}`);

@@ -1,5 +1,4 @@
 import { type Command, Option } from 'commander';
-import { startService } from '../launch/service-control.js';
 import { formatStatus } from './status-command.js';
 
 interface StartCommandOptions {
@@ -27,6 +26,7 @@ export function registerStartCommand(program: Command): void {
     .option('--json', 'print the status as JSON')
     .addHelpText('after', '\nExamples:\n  sudo jailwright start ./recipe.yaml --root /srv/jails/demo --restart on-failure\n  sudo jailwright status ./recipe.yaml --root /srv/jails/demo')
     .action(async (recipe: string, options: StartCommandOptions) => {
+      const { startService } = await import('../launch/service-control.js');
       const outcome = await startService({ recipe, root: options.root, restart: options.restart, foreground: options.foreground });
       if (options.json) process.stdout.write(`${JSON.stringify({ ...outcome.status, alreadyRunning: outcome.alreadyRunning }, null, 2)}\n`);
       else if (options.foreground) process.stdout.write(formatStatus(outcome.status));

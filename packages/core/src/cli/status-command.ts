@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../errors.js';
-import { serviceStatus, type ServiceStatus } from '../launch/service-control.js';
+import type { ServiceStatus } from '../launch/service-control.js';
 
 /** One status report in words. */
 export function formatStatus(status: ServiceStatus): string {
@@ -24,6 +24,7 @@ export function registerStatusCommand(program: Command): void {
     .option('--root <dir>', 'jail root directory (default: /srv/jails/<recipe name>)')
     .option('--json', 'print the status as JSON')
     .action(async (recipe: string, options: { root?: string; json?: boolean }) => {
+      const { serviceStatus } = await import('../launch/service-control.js');
       const status = await serviceStatus({ recipe, root: options.root });
       process.stdout.write(options.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
       process.exitCode = status.state === 'running' ? ExitCode.ok : ExitCode.findings;

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { stopService } from '../launch/service-control.js';
 
 /** `jailwright stop <recipe>`: stop the service and its supervisor. */
 export function registerStopCommand(program: Command): void {
@@ -10,6 +9,7 @@ export function registerStopCommand(program: Command): void {
     .argument('<recipe>', 'a recipe.yaml path, a recipe package or an installed short name')
     .option('--root <dir>', 'jail root directory (default: /srv/jails/<recipe name>)')
     .action(async (recipe: string, options: { root?: string }) => {
+      const { stopService } = await import('../launch/service-control.js');
       const outcome = await stopService({ recipe, root: options.root });
       if (!outcome.wasRunning) process.stdout.write(`${outcome.recipe} in ${outcome.root} was not running\n`);
       else process.stdout.write(`stopped ${outcome.recipe} in ${outcome.root}${outcome.killed ? ' (killed after the stop timeout)' : ''}\n`);

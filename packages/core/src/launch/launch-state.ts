@@ -1,6 +1,6 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { LaunchCommand } from './launch-command.js';
-import type { ProcessIdentity } from './processes.js';
+import type { ProcessIdentity } from '../host/processes.js';
 
 /** Everything the supervisor needs, resolved by `start` (recipe, accounts, jail path, tools): it loads no recipe itself. */
 export interface LaunchSpec {

@@ -14,7 +14,8 @@ import { resolveRecipeReference } from '../recipe/resolve-reference.js';
 import { launchCommand, type LaunchTools, type ServiceIdentity } from './launch-command.js';
 import { launchFiles, type LaunchFiles } from './launch-files.js';
 import { type LaunchSpec, type LaunchState, readJson, writeJsonAtomically, writePidfile } from './launch-state.js';
-import { isRunning, signalProcess, waitGone } from './processes.js';
+import { isRunning, processIdentity, type ProcessIdentity, signalProcess, waitGone } from '../host/processes.js';
+import { pinGeneration } from '../apply/generation-pins.js';
 import { descriptor, supervise } from './supervise.js';
 
 /** Which jail a command acts on. */
@@ -232,6 +233,7 @@ export async function startService(options: StartOptions): Promise<StartOutcome>
   writePidfile(files.pidfile, undefined);
 
   if (options.foreground) {
+    pinGeneration(jailRoot, processIdentity(process.pid) as ProcessIdentity);
     process.exitCode = await supervise(files);
     return { status: readServiceStatus(loaded.recipe.name, root, files), alreadyRunning: false };
   }
@@ -253,6 +255,9 @@ export async function startService(options: StartOptions): Promise<StartOutcome>
     });
     supervisorPid = supervisor.pid;
     supervisor.unref();
+    // The supervisor lives as long as the service: a rebuild keeps this generation's tree until both are gone.
+    const holder = supervisorPid === undefined ? undefined : processIdentity(supervisorPid);
+    if (holder) pinGeneration(jailRoot, holder);
     void supervisor.then(() => {
       supervisorExited = true;
     });

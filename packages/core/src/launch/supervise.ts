@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import type { LaunchFiles } from './launch-files.js';
 import { type LaunchSpec, type LaunchState, type ServiceExit, readJson, writeJsonAtomically, writePidfile } from './launch-state.js';
-import { childPids, isRunning, processIdentity, type ProcessIdentity } from './processes.js';
+import { childPids, isRunning, processIdentity, type ProcessIdentity } from '../host/processes.js';
 
 /** Backoff before restart n (0-based): 100 ms, 200 ms, 400 ms ... at most 10 s. */
 export function restartDelayMs(consecutiveFailures: number): number {

@@ -216,6 +216,27 @@ launch:
       await jailwright('stop', selfRecipe, '--root', selfRoot);
     }
   });
+
+  it('a rebuild while the service runs keeps the tree it runs in, and removes it once the service is stopped', async () => {
+    expect((await startHoldingFd()).code).toBe(0);
+    const state = readState();
+    started.push(...pidsOf(state));
+    const pid = state.service?.pid as number;
+    const runningIn = readlinkRoot(pid) as string;
+    expect(runningIn).toBe(realpathSync(root));
+
+    const rebuilt = await jailwright('build', recipe, '--root', root, '--force');
+    expect(rebuilt.code).toBe(0);
+    expect(realpathSync(root)).not.toBe(runningIn);
+    // The running service's root is still there, whole, and it still runs in it.
+    expect(existsSync(path.join(runningIn, 'usr/bin/test-service'))).toBe(true);
+    expect(readlinkRoot(pid)).toBe(runningIn);
+    expect(alive(pid)).toBe(true);
+
+    expect((await jailwright('stop', recipe, '--root', root)).code).toBe(0);
+    expect((await jailwright('build', recipe, '--root', root, '--force')).code).toBe(0);
+    expect(existsSync(runningIn)).toBe(false);
+  });
 });
 
 function readlinkRoot(pid: number): string | undefined {
