@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { ENGINE_VERSION } from '../version.js';
 import { registerBuildCommand } from './build-command.js';
+import { registerCheckCommand } from './check-command.js';
+import { registerLogsCommand } from './logs-command.js';
 import { registerRestartCommand } from './restart-command.js';
 import { runCommand } from './run-command.js';
 import { registerStartCommand } from './start-command.js';
@@ -33,5 +35,7 @@ registerStartCommand(program);
 registerStopCommand(program);
 registerRestartCommand(program);
 registerStatusCommand(program);
+registerCheckCommand(program);
+registerLogsCommand(program);
 
 await runCommand(program, process.argv);

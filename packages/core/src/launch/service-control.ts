@@ -40,13 +40,15 @@ export interface ServiceStatus {
   log: string;
 }
 
-interface ResolvedTarget {
+/** A command's target, resolved: the loaded recipe, the jail root, and where its launch bookkeeping lives. */
+export interface ResolvedTarget {
   loaded: LoadedRecipe;
   root: string;
   files: LaunchFiles;
 }
 
-async function resolveTarget(target: ServiceTarget): Promise<ResolvedTarget> {
+/** Resolves the recipe reference and the jail root a command acts on. */
+export async function resolveTarget(target: ServiceTarget): Promise<ResolvedTarget> {
   const file = await resolveRecipeReference(target.recipe, { cwd: target.cwd });
   const loaded = await loadRecipe(file);
   const root = path.resolve(target.root ?? defaultJailRoot(loaded.recipe.name));
@@ -232,12 +234,24 @@ export async function startService(options: StartOptions): Promise<StartOutcome>
   writeJsonAtomically(files.spec, spec);
   writePidfile(files.pidfile, undefined);
 
-  if (options.foreground) {
-    pinGeneration(jailRoot, processIdentity(process.pid) as ProcessIdentity);
-    process.exitCode = await supervise(files);
-    return { status: readServiceStatus(loaded.recipe.name, root, files), alreadyRunning: false };
+  // The jail's /dev/log is ready before the service starts, so its first syslog(3) call finds it.
+  const { startSyslog } = await import('../syslog/index.js');
+  const syslog = await startSyslog(loaded.recipe.syslog, syslogContext({ loaded, root, files }));
+  try {
+    if (options.foreground) {
+      pinGeneration(jailRoot, processIdentity(process.pid) as ProcessIdentity);
+      process.exitCode = await supervise(files);
+      await syslog.stop();
+      return { status: readServiceStatus(loaded.recipe.name, root, files), alreadyRunning: false };
+    }
+    return await startSupervisor({ loaded, root, files }, jailRoot, spec);
+  } catch (error) {
+    await syslog.stop();
+    throw error;
   }
+}
 
+async function startSupervisor({ loaded, root, files }: ResolvedTarget, jailRoot: string, spec: LaunchSpec): Promise<StartOutcome> {
   const supervisorLog = await open(files.supervisorLog, 'a', 0o600);
   let supervisorPid: number | undefined;
   let supervisorExited = false;
@@ -298,9 +312,22 @@ export interface StopOutcome {
  * the service, its launcher and the supervisor are gone, killing by PID (checked against start time) what
  * outlives the timeout. Removes the pidfile.
  */
-export async function stopService(target: ServiceTarget): Promise<StopOutcome> {
-  const { loaded, root, files } = await resolveTarget(target);
+export async function stopService(target: ServiceTarget & { purge?: boolean | undefined }): Promise<StopOutcome> {
+  const resolved = await resolveTarget(target);
   assertRootUser('stopping a service');
+  const outcome = await stopProcesses(resolved);
+  // The syslog socket outlives restarts of the service; it goes when the service is stopped.
+  const { stopSyslog } = await import('../syslog/index.js');
+  await stopSyslog(resolved.loaded.recipe.syslog, syslogContext(resolved), { purge: target.purge });
+  return outcome;
+}
+
+/** The syslog context of a jail: its root as named, its name, and its state directory. */
+function syslogContext({ loaded, root }: ResolvedTarget) {
+  return { jailRoot: root, jailName: loaded.recipe.name, stateDir: jailLayout(root).state };
+}
+
+async function stopProcesses({ loaded, root, files }: ResolvedTarget): Promise<StopOutcome> {
   const state = readJson<LaunchState>(files.state);
   const spec = readJson<LaunchSpec>(files.spec);
   const timeoutMs = spec?.stopTimeoutMs ?? (loaded.recipe.launch?.stop.timeoutSeconds ?? 10) * 1000;

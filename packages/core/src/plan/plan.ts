@@ -4,6 +4,7 @@ import { JailwrightError } from '../errors.js';
 import { formatGroup, formatPasswd, type GroupEntry, type HostAccounts, type PasswdEntry } from '../host/accounts.js';
 import type { HostView } from '../host/host-view.js';
 import type { NormalizedRecipe } from '../recipe/index.js';
+import { DEFAULT_SYSLOG } from '../recipe/syslog-schema.js';
 import { JailTree } from './jail-tree.js';
 import { expandPresets } from './presets.js';
 import { emptyRequest, type FileRequest, type JailRequest, mergeRequest } from './request.js';
@@ -31,6 +32,11 @@ export async function requestFromRecipe(recipe: NormalizedRecipe, host: HostView
     symlinks: jail.symlinks.map((entry) => ({ ...entry, origin: 'jail.symlinks' })),
   });
   request.link = jail.link;
+  // A launched service gets a syslog socket in the jail's /dev (the relay unless the recipe says otherwise).
+  const syslogMethod = (recipe.syslog ?? DEFAULT_SYSLOG).method;
+  if (recipe.launch && syslogMethod !== 'none' && syslogMethod !== 'solaris-mknod') {
+    request.directories.push({ path: '/dev', mode: 0o755, origin: `syslog ${syslogMethod}: the jail's /dev/log` });
+  }
   return request;
 }
 
