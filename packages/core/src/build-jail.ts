@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ApplyResult } from './apply/apply.js';
+import type { AuditReport, AuditVerdict } from './audit/index.js';
 import { findUpToDateJail } from './apply/up-to-date.js';
 import type { Plan } from './plan/types.js';
+import type { AuditAllowEntry, AuditSeverity, NormalizedRecipe } from './recipe/index.js';
 import { resolveRecipeReference } from './recipe/resolve-reference.js';
 import { ENGINE_VERSION } from './version.js';
 
@@ -21,6 +23,9 @@ export interface BuildJailOptions {
   cwd?: string | undefined;
   onProgress?: ((done: number, total: number) => void) | undefined;
   onWait?: ((holderPid: number) => void) | undefined;
+  /** Audit a new generation when it is built (default true), failing at this severity (default high). */
+  audit?: boolean | undefined;
+  auditFailOn?: AuditSeverity | undefined;
 }
 
 /** What `buildJail` did. `plan` is absent when the jail was found up to date without planning. */
@@ -31,6 +36,8 @@ export interface BuildJailOutcome {
   plan?: Plan;
   createdAccounts: string[];
   result?: ApplyResult;
+  /** The audit of the new generation (absent for dry runs, unchanged jails, or with audit off). */
+  audit?: { report: AuditReport; verdict: AuditVerdict };
 }
 
 /** The default place of a recipe's jail. */
@@ -107,5 +114,33 @@ export async function buildJail(options: BuildJailOptions): Promise<BuildJailOut
     onProgress: options.onProgress,
     onWait: options.onWait,
   });
-  return { recipeFile, recipeName: recipe.name, root, plan, createdAccounts, result };
+  if (!result.changed || options.audit === false) return { recipeFile, recipeName: recipe.name, root, plan, createdAccounts, result };
+  return { recipeFile, recipeName: recipe.name, root, plan, createdAccounts, result, audit: await auditBuiltJail(root, recipe, recipeFile, link, options) };
+}
+
+/**
+ * Audits a freshly built generation. What the recipe chose on purpose is allowed with the recipe's own
+ * words: setuid bits it keeps (with their reason) and inodes it shares with the host (`link: hard`).
+ */
+async function auditBuiltJail(
+  root: string,
+  recipe: NormalizedRecipe,
+  recipeFile: string,
+  link: 'copy' | 'hard' | null,
+  options: BuildJailOptions,
+): Promise<{ report: AuditReport; verdict: AuditVerdict }> {
+  const { auditJail, failingFindings } = await import('./audit/index.js');
+  const allow: AuditAllowEntry[] = [...(recipe.audit?.allow ?? [])];
+  for (const file of recipe.jail.files.filter((entry) => entry.keepSetuid)) {
+    const reason = `kept by the recipe (keepSetuid): ${file.reason ?? 'no reason given'}`;
+    allow.push({ check: 'setuid-file', path: file.to, reason }, { check: 'setgid-file', path: file.to, reason });
+  }
+  if ((link ?? recipe.jail.link) === 'hard') {
+    const reason = 'the recipe hard-links host files (link: hard)';
+    allow.push({ check: 'host-inode', path: '/**', reason }, { check: 'hard-link', path: '/**', reason });
+  }
+  const report = await auditJail(root, { allow, allowTty: recipe.jail.devices.includes('tty') });
+  const failOn = options.auditFailOn ?? 'high';
+  const failing = failingFindings(report.findings, failOn).length;
+  return { report, verdict: { recipe: recipeFile, failOn, failing, passed: failing === 0 } };
 }

@@ -27,3 +27,4 @@ export {
   type StartOutcome,
   type StopOutcome,
 } from './launch/service-control.js';
+export * from './audit/index.js';

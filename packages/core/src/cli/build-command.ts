@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { buildJail } from '../build-jail.js';
+import { ExitCode } from '../errors.js';
 import { formatPlan } from './format-plan.js';
 
 interface BuildCommandOptions {
@@ -9,6 +10,8 @@ interface BuildCommandOptions {
   link?: 'copy' | 'hard';
   force?: boolean;
   wait?: number | true;
+  audit: boolean;
+  auditFailOn?: 'critical' | 'high' | 'medium';
 }
 
 /** `jailwright build <recipe>`: plan a jail from a recipe and build it atomically. */
@@ -28,6 +31,8 @@ export function registerBuildCommand(program: Command): void {
     .addOption(new Option('--link <mode>', 'copy files, or hard-link them when on the same filesystem').choices(['copy', 'hard']))
     .option('--force', 'build a new generation even when nothing changed')
     .option('--wait [seconds]', 'if another build of this jail is running, wait for it (default: refuse)', parseSeconds)
+    .option('--no-audit', 'do not audit the new generation (see jailwright audit)')
+    .addOption(new Option('--audit-fail-on <severity>', 'exit 1 when the audit finds this or worse (default: high)').choices(['critical', 'high', 'medium']))
     .addHelpText(
       'after',
       `
@@ -47,11 +52,14 @@ Examples:
         waitMs: options.wait === undefined ? 0 : options.wait === true ? Number.POSITIVE_INFINITY : options.wait * 1000,
         onProgress: progress ? (done, total) => process.stderr.write(`\rbuilding: ${done}/${total}`) : undefined,
         onWait: (pid) => process.stderr.write(`waiting for the build running as pid ${pid}...\n`),
+        audit: options.audit,
+        auditFailOn: options.auditFailOn,
       });
+      if (outcome.audit && !outcome.audit.verdict.passed) process.exitCode = ExitCode.findings;
       if (progress && outcome.result) process.stderr.write('\r\x1b[K');
       if (options.json) {
-        const { recipeFile, root, plan, createdAccounts, result } = outcome;
-        process.stdout.write(`${JSON.stringify({ recipe: recipeFile, root, plan, createdAccounts, result }, null, 2)}\n`);
+        const { recipeFile, root, plan, createdAccounts, result, audit } = outcome;
+        process.stdout.write(`${JSON.stringify({ recipe: recipeFile, root, plan, createdAccounts, result, audit }, null, 2)}\n`);
         return;
       }
       if (!outcome.result) {
@@ -69,6 +77,15 @@ Examples:
         `built ${outcome.recipeName} in ${result.root}: ${result.generation}, ${result.operations} paths, ` +
           `${(result.bytesCopied / 1e6).toFixed(1)} MB copied\nmanifest: ${result.manifestPath}\n`,
       );
+      if (outcome.audit) {
+        const { report, verdict } = outcome.audit;
+        const notable = report.findings.filter((finding) => finding.severity !== 'low' || !verdict.passed);
+        if (notable.length === 0 && report.unchecked.length === 0) process.stdout.write('audit: nothing above low\n');
+        else {
+          const { formatAuditText } = await import('../audit/format-report.js');
+          process.stdout.write(formatAuditText(report, verdict));
+        }
+      }
     });
 }
 

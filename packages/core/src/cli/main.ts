@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { ENGINE_VERSION } from '../version.js';
+import { registerAuditCommand } from './audit-command.js';
 import { registerBuildCommand } from './build-command.js';
 import { registerCheckCommand } from './check-command.js';
 import { registerLogsCommand } from './logs-command.js';
@@ -31,6 +32,7 @@ Example:
   );
 
 registerBuildCommand(program);
+registerAuditCommand(program);
 registerStartCommand(program);
 registerStopCommand(program);
 registerRestartCommand(program);

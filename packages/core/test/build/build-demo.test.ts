@@ -150,6 +150,20 @@ jail:
     expect((await stat('/usr/bin/passwd')).mode & 0o4000).toBe(0o4000);
     expect((await stat(path.join(root, 'usr/bin/passwd'))).mode & 0o7777).toBe(0o755);
     expect((await stat(path.join(root, 'usr/bin/su'))).mode & 0o7777).toBe(0o4755);
+    // The build's audit flags the kept bit, allowed with the recipe's own reason.
+    expect(built.stdout).toMatch(/setuid-file[\s\S]*\/usr\/bin\/su[\s\S]*kept by the recipe \(keepSetuid\): test: the audit must flag it/);
+    const audit = JSON.parse((await jailwright('audit', root, '--json', '--recipe', recipe)).stdout);
+    expect(audit.findings.filter((finding: { check: string }) => finding.check === 'setuid-file').map((finding: { path: string }) => finding.path)).toEqual(['/usr/bin/su']);
+  });
+
+  it('a build whose jail the audit finds unsafe still swaps it in, and exits 1 saying why', async () => {
+    const recipe = await writeRecipe(parent, 'unsafe', 'specVersion: 1\nname: unsafe\njail:\n  files: [/usr/bin/id, /bin/sh]\n  write:\n    - { path: /etc/ld.so.preload, content: "", mode: "0666" }\n');
+    const root = path.join(parent, 'unsafe');
+    const built = await jailwright('build', recipe, '--root', root);
+    expect(built.code).toBe(1);
+    expect(built.stdout).toMatch(/CRITICAL[\s\S]*\/etc\/ld\.so\.preload/);
+    expect(built.stdout).toMatch(/MEDIUM[\s\S]*shell/);
+    expect((await jailwright('build', recipe, '--root', path.join(parent, 'unsafe-quiet'), '--no-audit')).code).toBe(0);
   });
 
   it('hard-links instead of copying when asked and on the same filesystem', async () => {

@@ -1,0 +1,34 @@
+import { type Command, Option } from 'commander';
+
+/** `jailwright audit <root>`: static checks of a jail tree, with a severity, why and fix for each finding. */
+export function registerAuditCommand(program: Command): void {
+  program
+    .command('audit')
+    .summary('find the weaknesses of a jail tree')
+    .description(
+      'Check a jail without changing it: setuid files, file capabilities, device nodes, an unsafe root or\n' +
+        'parent, files root relies on that the service can write, kernel filesystems mounted inside, symlinks\n' +
+        'leading out, hard links, copied secrets, shells and other tools, world-writable paths, sockets and\n' +
+        'FIFOs, and copies that differ from their host source. Findings the recipe allows (audit.allow) are\n' +
+        'reported with their reason but do not fail the audit.\n' +
+        'Exit code 1 when a finding not allowed reaches --fail-on, 2 when the root is missing.',
+    )
+    .argument('<root>', 'the jail root, e.g. /srv/jails/demo')
+    .option('--json', 'print the report as JSON (schemaVersion 1, findings sorted by severity, path, check)')
+    .addOption(new Option('--fail-on <severity>', 'lowest severity that fails the audit').choices(['critical', 'high', 'medium']).default('high'))
+    .option('--recipe <recipe>', 'recipe whose audit.allow applies (default: the recipe the jail was built from)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  sudo jailwright audit /srv/jails/demo
+  sudo jailwright audit /srv/jails/bind --json | jq '.findings[] | select(.severity == "critical")'
+  sudo jailwright audit /srv/jails/apache --fail-on critical --recipe @jailwright/apache`,
+    )
+    .action(async (root: string, options: { json?: boolean; failOn: 'critical' | 'high' | 'medium'; recipe?: string }) => {
+      const { runAudit } = await import('../audit/run-audit.js');
+      const result = await runAudit(root, { json: options.json, failOn: options.failOn, recipe: options.recipe });
+      process.stdout.write(result.output);
+      process.exitCode = result.exitCode;
+    });
+}
