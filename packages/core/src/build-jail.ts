@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ApplyResult } from './apply/apply.js';
 import type { AuditReport, AuditVerdict } from './audit/index.js';
 import { findUpToDateJail } from './apply/up-to-date.js';
 import type { Plan } from './plan/types.js';
 import type { AuditAllowEntry, AuditSeverity, NormalizedRecipe } from './recipe/index.js';
+import { readRecipeText } from './recipe/read-recipe-text.js';
 import { resolveRecipeReference } from './recipe/resolve-reference.js';
 import { ENGINE_VERSION } from './version.js';
 
@@ -52,7 +52,7 @@ export function defaultJailRoot(recipeName: string): string {
  */
 export async function buildJail(options: BuildJailOptions): Promise<BuildJailOutcome> {
   const recipeFile = await resolveRecipeReference(options.recipe, { cwd: options.cwd });
-  const text = await readFile(recipeFile, 'utf8');
+  const text = await readRecipeText(recipeFile);
   const recipeSha256 = createHash('sha256').update(text).digest('hex');
   const link = options.link ?? null;
 

@@ -87,7 +87,7 @@ class Planner {
     // Symlinks and directories first, so later paths resolve through them the way the jailed process will.
     for (const link of this.request.symlinks) {
       this.tree.ensureParents(link.path, link.origin);
-      this.tree.add({ kind: 'symlink', path: link.path, target: link.target, reason: link.origin });
+      this.tree.add({ kind: 'symlink', path: link.path, target: insideTarget(link.path, link.target), reason: link.origin });
     }
     for (const directory of this.request.directories) {
       const path = this.tree.resolveParents(directory.path);
@@ -142,7 +142,7 @@ class Planner {
       if (!info) return false;
       if (info.isSymbolicLink()) {
         const target = posix.resolve(posix.dirname(current), await this.host.readlink(current));
-        this.tree.add({ kind: 'symlink', path: current, target: posix.relative(posix.dirname(current), target) || '.', reason });
+        this.tree.add({ kind: 'symlink', path: current, target: insideTarget(current, target), reason });
         return this.#addHostPath(posix.join(target, ...parts.slice(index + 1)), reason, file, hops + 1);
       }
       const last = index === parts.length - 1;
@@ -178,6 +178,10 @@ class Planner {
       }
     } else if (info.isFile()) {
       this.tree.add(this.#copy(path, path, info, reason, file));
+    } else if (file !== undefined) {
+      throw new JailwrightError(`${file.origin}: ${path} is not a regular file, directory or link (a socket, fifo or device)`, {
+        hint: 'Device nodes come from `devices:` (with the host\'s numbers); sockets and fifos are made by the service at run time.',
+      });
     } else {
       this.notes.push(`${path} is not a regular file, directory or link (a socket, fifo or device); skipped`);
     }
@@ -353,6 +357,14 @@ class Planner {
     }
     return { uid, gid };
   }
+}
+
+/**
+ * A link target written relative to the link's directory, resolved as the kernel would from inside the
+ * jail (".." stops at the root), so the link leads to the same place when the jail is opened from the host.
+ */
+function insideTarget(linkPath: string, target: string): string {
+  return posix.relative(posix.dirname(linkPath), posix.resolve(posix.dirname(linkPath), target)) || '.';
 }
 
 function isKernelPath(path: string): boolean {

@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode, type Pair } from 'yaml';
 import { z } from 'zod';
-import { ExitCode, JailwrightError } from '../errors.js';
 import { normalizeRecipe, type NormalizedRecipe } from './normalize.js';
+import { readRecipeText } from './read-recipe-text.js';
 import { RecipeError, type RecipeIssue } from './recipe-error.js';
 import { didYouMean } from './did-you-mean.js';
 import { RecipeSchema, SPEC_VERSIONS, type Recipe } from './schema.js';
@@ -199,7 +198,10 @@ function syntaxIssues(document: Document.Parsed, text: string): RawIssue[] {
       const key = found ? String(keyOf(found.pair)) : text.slice(error.pos[0], error.pos[1]);
       return { path: found?.path ?? [], offset, message: `duplicate key ${JSON.stringify(key)}: each key may appear only once in a mapping` };
     }
-    return { path: [], offset, message: `YAML syntax error: ${error.message.split('\n')[0]}` };
+    const message = error.message.split('\n')[0] ?? '';
+    // The parser recurses per nesting level; a recipe is a few levels deep, so this is hostile or broken input.
+    if (/Maximum call stack/.test(message)) return { path: [], offset, message: 'the recipe nests too deeply here: a recipe is a few levels of mappings and lists' };
+    return { path: [], offset, message: `YAML syntax error: ${message}` };
   });
 }
 
@@ -240,17 +242,7 @@ export function parseRecipe(text: string, file: string): Recipe {
 /** Reads, validates and normalizes a recipe file. */
 export async function loadRecipe(file: string): Promise<LoadedRecipe> {
   const absolute = resolve(file);
-  let text: string;
-  try {
-    text = await readFile(absolute, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new JailwrightError(`cannot read recipe ${file}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`, {
-      exitCode: ExitCode.badInput,
-      hint: 'Give the path of a recipe.yaml, a directory holding one, or an installed recipe package such as @jailwright/bind.',
-      cause: error,
-    });
-  }
+  const text = await readRecipeText(absolute);
   const recipe = normalizeRecipe(parseRecipe(text, file));
   return { recipe, file: absolute, directory: dirname(absolute) };
 }
