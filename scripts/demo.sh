@@ -13,18 +13,18 @@ if ! command -v apache2 >/dev/null || ! command -v curl >/dev/null; then
   apt-get update -q >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends apache2 curl >/dev/null
 fi
-npx turbo run build --filter=@jailwright/core --output-logs=errors-only >/dev/null
-root=${JAIL_ROOT:-/srv/jails/apache-demo}
-recipe=examples/article-apache/recipe.yaml
-jailwright() { node packages/core/dist/cli/main.js "$@"; }
+npx turbo run build --filter=@jailwright/apache --output-logs=errors-only >/dev/null
+root=${JAIL_ROOT:-/srv/jails/apache}
+# The command a user gets from `npm i -g @jailwright/apache`.
+jailwright-apache() { node recipes/apache/dist/cli.js "$@"; }
 show() { echo "+ $*"; "$@"; }
 install -d -o root -g root -m 0755 "$(dirname "$root")"
-trap 'jailwright stop "$recipe" --root "$root" >/dev/null 2>&1 || true' EXIT
-show jailwright build "$recipe" --root "$root"
-show jailwright start "$recipe" --root "$root"
+trap 'jailwright-apache stop --root "$root" >/dev/null 2>&1 || true' EXIT
+show jailwright-apache build --root "$root"
+show jailwright-apache start --root "$root"
 show curl -sS -i http://127.0.0.1:8080/
 show ps -o user,pid,cmd -C apache2
-show jailwright check "$recipe" --root "$root"
+show jailwright-apache check --root "$root"
 show tail -n 2 "$root/var/log/apache2/access.log"
-show jailwright stop "$recipe" --root "$root"
+show jailwright-apache stop --root "$root"
 trap - EXIT

@@ -1,0 +1,7 @@
+import { fileURLToPath } from 'node:url';
+
+/** Absolute path of this package's recipe.yaml: pass it to `jailwright build` or `buildJail({ recipe })`. */
+export const recipeFile: string = fileURLToPath(new URL('../recipe.yaml', import.meta.url));
+
+/** The recipe's name; its jail lives at /srv/jails/apache unless told otherwise. */
+export const recipeName = 'apache';
