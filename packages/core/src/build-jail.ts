@@ -4,6 +4,7 @@ import type { ApplyResult } from './apply/apply.js';
 import type { AuditReport, AuditVerdict } from './audit/index.js';
 import { findUpToDateJail } from './apply/up-to-date.js';
 import type { Plan } from './plan/types.js';
+import type { MissingSymbolsReport } from './trace/missing-symbols.js';
 import type { AuditAllowEntry, AuditSeverity, NormalizedRecipe } from './recipe/index.js';
 import { readRecipeText } from './recipe/read-recipe-text.js';
 import { resolveRecipeReference } from './recipe/resolve-reference.js';
@@ -26,6 +27,8 @@ export interface BuildJailOptions {
   /** Audit a new generation when it is built (default true), failing at this severity (default high). */
   audit?: boolean | undefined;
   auditFailOn?: AuditSeverity | undefined;
+  /** Look for undefined symbols no object in a new generation defines (default true). */
+  symbols?: boolean | undefined;
 }
 
 /** What `buildJail` did. `plan` is absent when the jail was found up to date without planning. */
@@ -38,6 +41,8 @@ export interface BuildJailOutcome {
   result?: ApplyResult;
   /** The audit of the new generation (absent for dry runs, unchanged jails, or with audit off). */
   audit?: { report: AuditReport; verdict: AuditVerdict };
+  /** The article's nm loop over the new generation: symbols and versions nothing in the jail defines. */
+  symbols?: MissingSymbolsReport;
 }
 
 /** The default place of a recipe's jail. */
@@ -114,8 +119,14 @@ export async function buildJail(options: BuildJailOptions): Promise<BuildJailOut
     onProgress: options.onProgress,
     onWait: options.onWait,
   });
-  if (!result.changed || options.audit === false) return { recipeFile, recipeName: recipe.name, root, plan, createdAccounts, result };
-  return { recipeFile, recipeName: recipe.name, root, plan, createdAccounts, result, audit: await auditBuiltJail(root, recipe, recipeFile, link, options) };
+  const outcome: BuildJailOutcome = { recipeFile, recipeName: recipe.name, root, plan, createdAccounts, result };
+  if (!result.changed) return outcome;
+  if (options.audit !== false) outcome.audit = await auditBuiltJail(root, recipe, recipeFile, link, options);
+  if (options.symbols !== false) {
+    const { findMissingSymbols } = await import('./trace/missing-symbols.js');
+    outcome.symbols = await findMissingSymbols(root);
+  }
+  return outcome;
 }
 
 /**

@@ -28,3 +28,12 @@ export {
   type StopOutcome,
 } from './launch/service-control.js';
 export * from './audit/index.js';
+export {
+  RUNNING_AUDIT_SCHEMA_VERSION,
+  auditProcess,
+  runRunningAudit,
+  type RunningAuditReport,
+  type RunningCheck,
+  type RunningExpectation,
+} from './audit/running-audit.js';
+export * from './trace/index.js';

@@ -12,6 +12,7 @@ interface BuildCommandOptions {
   wait?: number | true;
   audit: boolean;
   auditFailOn?: 'critical' | 'high' | 'medium';
+  allowMissingSymbols?: boolean;
 }
 
 /** `jailwright build <recipe>`: plan a jail from a recipe and build it atomically. */
@@ -33,6 +34,7 @@ export function registerBuildCommand(program: Command): void {
     .option('--wait [seconds]', 'if another build of this jail is running, wait for it (default: refuse)', parseSeconds)
     .option('--no-audit', 'do not audit the new generation (see jailwright audit)')
     .addOption(new Option('--audit-fail-on <severity>', 'exit 1 when the audit finds this or worse (default: high)').choices(['critical', 'high', 'medium']))
+    .option('--allow-missing-symbols', 'warn, instead of failing, when something in the jail needs a symbol nothing in the jail defines')
     .addHelpText(
       'after',
       `
@@ -56,10 +58,12 @@ Examples:
         auditFailOn: options.auditFailOn,
       });
       if (outcome.audit && !outcome.audit.verdict.passed) process.exitCode = ExitCode.findings;
+      const missingSymbols = (outcome.symbols?.missing.length ?? 0) + (outcome.symbols?.missingVersions.length ?? 0);
+      if (missingSymbols > 0 && !options.allowMissingSymbols) process.exitCode = ExitCode.findings;
       if (progress && outcome.result) process.stderr.write('\r\x1b[K');
       if (options.json) {
-        const { recipeFile, root, plan, createdAccounts, result, audit } = outcome;
-        process.stdout.write(`${JSON.stringify({ recipe: recipeFile, root, plan, createdAccounts, result, audit }, null, 2)}\n`);
+        const { recipeFile, root, plan, createdAccounts, result, audit, symbols } = outcome;
+        process.stdout.write(`${JSON.stringify({ recipe: recipeFile, root, plan, createdAccounts, result, audit, symbols }, null, 2)}\n`);
         return;
       }
       if (!outcome.result) {
@@ -85,6 +89,10 @@ Examples:
           const { formatAuditText } = await import('../audit/format-report.js');
           process.stdout.write(formatAuditText(report, verdict));
         }
+      }
+      if (outcome.symbols && missingSymbols > 0) {
+        const { formatMissingSymbols } = await import('../trace/missing-symbols.js');
+        process.stdout.write(`${options.allowMissingSymbols ? 'warning: ' : ''}${formatMissingSymbols(outcome.symbols)}`);
       }
     });
 }

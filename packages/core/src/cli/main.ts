@@ -4,12 +4,15 @@ import { ENGINE_VERSION } from '../version.js';
 import { registerAuditCommand } from './audit-command.js';
 import { registerBuildCommand } from './build-command.js';
 import { registerCheckCommand } from './check-command.js';
+import { registerLearnCommand } from './learn-command.js';
 import { registerLogsCommand } from './logs-command.js';
 import { registerRestartCommand } from './restart-command.js';
 import { runCommand } from './run-command.js';
 import { registerStartCommand } from './start-command.js';
 import { registerStatusCommand } from './status-command.js';
 import { registerStopCommand } from './stop-command.js';
+import { registerSymbolsCommand } from './symbols-command.js';
+import { registerTraceCommand } from './trace-command.js';
 
 const program = new Command()
   .name('jailwright')
@@ -39,5 +42,8 @@ registerRestartCommand(program);
 registerStatusCommand(program);
 registerCheckCommand(program);
 registerLogsCommand(program);
+registerTraceCommand(program);
+registerLearnCommand(program);
+registerSymbolsCommand(program);
 
 await runCommand(program, process.argv);

@@ -17,7 +17,10 @@ export function registerStartCommand(program: Command): void {
       "Start the service the recipe's launch section describes, in the jail built at --root, under a detached\n" +
         'supervisor: new mount/pid/ipc/uts namespaces, the jail remounted nodev,nosuid, no_new_privs, a cut\n' +
         'capability bounding set, only the groups the recipe names, only fds 0-2, a new session. The pidfile,\n' +
-        "state and the service's log are kept in the jail's state directory, outside the jail.",
+        "state and the service's log are kept in the jail's state directory, outside the jail. When the recipe has\n" +
+        'probes, start returns once they pass (all but log probes), or exits 1 naming the failing probe after\n' +
+        'launch.readyTimeoutSeconds, leaving the service running. A service account shared with nobody, or with\n' +
+        'another running process, is refused unless the recipe sets launch.sharedUser.',
     )
     .argument('<recipe>', 'a recipe.yaml path, a recipe package (@jailwright/bind) or an installed short name (bind)')
     .option('--root <dir>', 'jail root directory (default: /srv/jails/<recipe name>)')
@@ -26,10 +29,13 @@ export function registerStartCommand(program: Command): void {
     .option('--json', 'print the status as JSON')
     .addHelpText('after', '\nExamples:\n  sudo jailwright start ./recipe.yaml --root /srv/jails/demo --restart on-failure\n  sudo jailwright status ./recipe.yaml --root /srv/jails/demo')
     .action(async (recipe: string, options: StartCommandOptions) => {
-      const { startService } = await import('../launch/service-control.js');
+      const [{ startService }, { formatProbeResult }] = await Promise.all([import('../launch/service-control.js'), import('../check/probe-result.js')]);
       const outcome = await startService({ recipe, root: options.root, restart: options.restart, foreground: options.foreground });
-      if (options.json) process.stdout.write(`${JSON.stringify({ ...outcome.status, alreadyRunning: outcome.alreadyRunning }, null, 2)}\n`);
+      if (options.json) process.stdout.write(`${JSON.stringify({ ...outcome.status, alreadyRunning: outcome.alreadyRunning, ready: outcome.ready }, null, 2)}\n`);
       else if (options.foreground) process.stdout.write(formatStatus(outcome.status));
-      else process.stdout.write(`${outcome.alreadyRunning ? 'already running: ' : 'started: '}${formatStatus(outcome.status)}`);
+      else {
+        process.stdout.write(`${outcome.alreadyRunning ? 'already running: ' : 'started: '}${formatStatus(outcome.status)}`);
+        for (const result of outcome.ready ?? []) process.stdout.write(`  ready: ${formatProbeResult(result)}\n`);
+      }
     });
 }

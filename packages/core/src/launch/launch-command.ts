@@ -47,7 +47,7 @@ const FENCE_SCRIPT = [
   '  "$mount" -o remount,bind,dev,nosuid,noexec "$root/dev"',
   'fi',
   'if [ "$proc" = fresh ]; then',
-  '  if [ ! -d "$root/proc" ] || [ -L "$root/proc" ]; then echo "jailwright: proc: fresh needs a /proc directory in the jail (jail.directories: [/proc])" >&2; exit 125; fi',
+  '  if [ ! -d "$root/proc" ] || [ -L "$root/proc" ]; then echo "jailwright: proc: fresh needs a /proc directory in the jail as its mount point (recipes cannot name /proc yet: mkdir -m 0555 $root/proc)" >&2; exit 125; fi',
   '  "$mount" -t proc -o nosuid,nodev,noexec proc "$root/proc"',
   'fi',
   'exec "$@"',

@@ -43,6 +43,8 @@ export interface LaunchState {
   startedAt?: string | undefined;
   restarts: number;
   lastExit?: ServiceExit | undefined;
+  /** The service outlived its stop timeout and the supervisor killed it. */
+  killedAfterStopTimeout?: boolean | undefined;
   /** Why the supervisor gave up or failed, in words. */
   problem?: string | undefined;
   updatedAt: string;

@@ -17,6 +17,10 @@ import { type LaunchSpec, type LaunchState, readJson, writeJsonAtomically, write
 import { isRunning, processIdentity, type ProcessIdentity, signalProcess, waitGone } from '../host/processes.js';
 import { pinGeneration } from '../apply/generation-pins.js';
 import { descriptor, supervise } from './supervise.js';
+import { assertOwnServiceAccount } from './service-account.js';
+import { closeInheritedDescriptors } from './inherited-descriptors.js';
+import type { Probe } from '../recipe/probe-schema.js';
+import type { ProbeResult } from '../check/probe-result.js';
 
 /** Which jail a command acts on. */
 export interface ServiceTarget {
@@ -165,6 +169,8 @@ export async function serviceStatus(target: ServiceTarget): Promise<ServiceStatu
 export interface StartOutcome {
   status: ServiceStatus;
   alreadyRunning: boolean;
+  /** The readiness probes (the recipe's probes but `log`), each passed, when the recipe has any. */
+  ready?: ProbeResult[] | undefined;
 }
 
 /** Options of `start`. */
@@ -203,6 +209,7 @@ export async function startService(options: StartOptions): Promise<StartOutcome>
   const jailRoot = await realpath(jail.directory);
   const tools = await findLaunchTools();
   const identity = await resolveServiceIdentity(launch);
+  assertOwnServiceAccount(loaded.recipe.name, launch, identity);
   const program = launch.command[0] as string;
   const executable = launch.mode === 'engine-chroot' ? posix.join(jailRoot, program) : program;
   await access(executable, constants.X_OK).catch(() => {
@@ -237,18 +244,27 @@ export async function startService(options: StartOptions): Promise<StartOutcome>
   // The jail's /dev/log is ready before the service starts, so its first syslog(3) call finds it.
   const { startSyslog } = await import('../syslog/index.js');
   const syslog = await startSyslog(loaded.recipe.syslog, syslogContext({ loaded, root, files }));
+  let readyBy: number;
+  let started: StartOutcome;
   try {
     if (options.foreground) {
+      // This process is the supervisor now: what its caller leaked to it must not reach the service.
+      closeInheritedDescriptors();
       pinGeneration(jailRoot, processIdentity(process.pid) as ProcessIdentity);
       process.exitCode = await supervise(files);
       await syslog.stop();
       return { status: readServiceStatus(loaded.recipe.name, root, files), alreadyRunning: false };
     }
-    return await startSupervisor({ loaded, root, files }, jailRoot, spec);
+    readyBy = Date.now() + spec.readyTimeoutMs;
+    started = await startSupervisor({ loaded, root, files }, jailRoot, spec);
   } catch (error) {
     await syslog.stop();
     throw error;
   }
+  // From here the service runs and keeps its syslog socket, ready or not.
+  const probes = (loaded.recipe.probes ?? []).filter((probe) => probe.type !== 'log');
+  if (probes.length === 0) return started;
+  return { ...started, ready: await awaitReadiness({ loaded, root, files }, spec, probes, readyBy, started.status) };
 }
 
 async function startSupervisor({ loaded, root, files }: ResolvedTarget, jailRoot: string, spec: LaunchSpec): Promise<StartOutcome> {
@@ -297,6 +313,58 @@ async function startSupervisor({ loaded, root, files }: ResolvedTarget, jailRoot
       );
     }
   }
+}
+
+/**
+ * Waits until every readiness probe passes (a service is up when it answers, not when its program runs),
+ * until `readyBy`. `log` probes are left to `check`: the line they look for usually needs traffic first.
+ * On failure the service is left running, for a look with check and logs.
+ */
+async function awaitReadiness(
+  { loaded, root, files }: ResolvedTarget,
+  { jailRoot, readyTimeoutMs }: LaunchSpec,
+  probes: Probe[],
+  readyBy: number,
+  status: ServiceStatus,
+): Promise<ProbeResult[]> {
+  const [{ waitFor }, { processTree }, { formatProbeResult }] = await Promise.all([
+    import('../check/run-probe.js'),
+    import('../check/process-tree.js'),
+    import('../check/probe-result.js'),
+  ]);
+  const pids = status.servicePid === undefined ? [] : await processTree(status.servicePid);
+  // At least one full attempt each, even when starting the program used up the time.
+  const timeoutMs = Math.max(readyBy - Date.now(), 1000);
+  const results = await Promise.all(probes.map((probe) => waitFor(probe, { root: jailRoot, pids }, { timeoutMs, intervalMs: 100 })));
+  const failed = results.filter((result) => !result.ok);
+  if (failed.length === 0) return results;
+  const now = readServiceStatus(loaded.recipe.name, root, files);
+  throw new JailwrightError(
+    `${loaded.recipe.name} started (service pid ${status.servicePid}) but is not ready within launch.readyTimeoutSeconds (${readyTimeoutMs / 1000} s):\n${failed.map((result) => `  ${formatProbeResult(result)}`).join('\n')}\n` +
+      `the service is ${now.state === 'running' ? 'left running' : now.state}`,
+    {
+      exitCode: ExitCode.findings,
+      hint: `Look with jailwright check/logs ${loaded.file} --root ${root}; stop it with jailwright stop ${loaded.file} --root ${root}.`,
+    },
+  );
+}
+
+/** What `restart` did. */
+export interface RestartOutcome {
+  stopped: StopOutcome;
+  started: StartOutcome;
+}
+
+/**
+ * `restart`: stop, then start, keeping the restart policy the last run had unless one is given. The new run
+ * has a new supervisor, so its `restarts` counter (automatic restarts after failures) starts again at 0.
+ */
+export async function restartService(options: StartOptions): Promise<RestartOutcome> {
+  const { files } = await resolveTarget(options);
+  const previous = readJson<LaunchSpec>(files.spec);
+  const stopped = await stopService(options);
+  const started = await startService({ ...options, restart: options.restart ?? previous?.restart });
+  return { stopped, started };
 }
 
 /** What `stop` did. */
@@ -349,6 +417,7 @@ async function stopProcesses({ loaded, root, files }: ResolvedTarget): Promise<S
     }
   }
   const after = readJson<LaunchState>(files.state);
+  if (after?.killedAfterStopTimeout && after.supervisor.pid === state.supervisor.pid) outcome.killed = true;
   if (after && after.status !== 'stopped') writeJsonAtomically(files.state, { ...after, status: 'stopped', service: undefined, launcher: undefined, updatedAt: new Date().toISOString() });
   writePidfile(files.pidfile, undefined);
   return outcome;

@@ -133,9 +133,11 @@ export async function supervise(files: LaunchFiles): Promise<number> {
     const target = current.service ?? current.launcher;
     if (target && isRunning(target)) process.kill(target.pid, spec.stopSignal);
     killTimer = setTimeout(() => {
-      for (const process_ of [current.service, current.launcher]) {
-        if (process_ && isRunning(process_)) process.kill(process_.pid, 'SIGKILL');
-      }
+      const survivors = [current.service, current.launcher].filter((process_) => process_ !== undefined && isRunning(process_));
+      if (survivors.length === 0) return;
+      log(`the service outlived ${spec.stopTimeoutMs} ms: SIGKILL`);
+      save({ killedAfterStopTimeout: true });
+      for (const process_ of survivors) if (process_) process.kill(process_.pid, 'SIGKILL');
     }, spec.stopTimeoutMs);
   };
   process.on('SIGTERM', () => stop('SIGTERM'));

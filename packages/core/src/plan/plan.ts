@@ -37,6 +37,8 @@ export async function requestFromRecipe(recipe: NormalizedRecipe, host: HostView
   if (recipe.launch && syslogMethod !== 'none' && syslogMethod !== 'solaris-mknod') {
     request.directories.push({ path: '/dev', mode: 0o755, origin: `syslog ${syslogMethod}: the jail's /dev/log` });
   }
+  // `proc: fresh` mounts a procfs of the service's own pid namespace there at start: the build makes the empty mount point.
+  if (recipe.launch?.proc === 'fresh') request.directories.push({ path: '/proc', mode: 0o555, origin: 'launch.proc: fresh (mount point)' });
   return request;
 }
 

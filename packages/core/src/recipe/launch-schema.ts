@@ -91,7 +91,19 @@ export const LaunchSchema = z
       .enum(['no', 'on-failure'], { error: oneOf('restart policy', ['no', 'on-failure']) })
       .meta({ title: 'Restart', description: '"no" (default) or "on-failure": restart after a non-zero exit or a signal, with backoff (first restart within 1 s).' })
       .optional(),
-    readyTimeoutSeconds: Seconds.meta({ title: 'Ready timeout', description: '`start` fails when the service has not started within this many seconds. Default 10.' }).optional(),
+    readyTimeoutSeconds: Seconds.meta({
+      title: 'Ready timeout',
+      description: '`start` fails when the service has not started, and its probes (all but `log`) have not passed, within this many seconds. Default 10.',
+    }).optional(),
+    sharedUser: z
+      .boolean()
+      .meta({
+        title: 'Shared user',
+        description:
+          'Allow a service account other processes use too: nobody/nogroup (uid or gid 65534), or a uid another process on the host runs as when `start` runs. ' +
+          'Default false: a process outside the jail with the same uid can be ptraced, or its /proc/PID/root followed, out of the jail. Give each jail its own account instead.',
+      })
+      .optional(),
   })
   .superRefine((launch, context) => {
     const first = launch.command[0];
@@ -136,6 +148,7 @@ export interface NormalizedLaunch {
   stop: { signal: StopSignal; timeoutSeconds: number };
   restart: 'no' | 'on-failure';
   readyTimeoutSeconds: number;
+  sharedUser: boolean;
 }
 
 /** Fills the launch section's defaults. */
@@ -154,5 +167,6 @@ export function normalizeLaunch(launch: Launch): NormalizedLaunch {
     stop: { signal: launch.stop?.signal ?? 'SIGTERM', timeoutSeconds: launch.stop?.timeoutSeconds ?? 10 },
     restart: launch.restart ?? 'no',
     readyTimeoutSeconds: launch.readyTimeoutSeconds ?? 10,
+    sharedUser: launch.sharedUser ?? false,
   };
 }

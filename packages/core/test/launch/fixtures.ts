@@ -1,4 +1,5 @@
 import { readFileSync, readlinkSync, readdirSync, statSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * The test service: pauses until SIGTERM (then exits 0). With `--chroot DIR UID GID` it first chroots
@@ -74,4 +75,24 @@ export function fenceFailures(pid: number, expected: Expected): Record<string, s
   const options = rootMount?.[5]?.split(',') ?? [];
   if (!options.includes('nodev') || !options.includes('nosuid')) failures.mount = `jail root mounted ${rootMount?.[5] ?? '(not a mount point)'}`;
   return failures;
+}
+
+/** True while the process runs (a zombie counts as gone). */
+export function alive(pid: number): boolean {
+  try {
+    return !/^\S+ \(.*\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** Polls until `probe` returns a value, or fails naming what it waited for. */
+export async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
 }

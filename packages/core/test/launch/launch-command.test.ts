@@ -80,6 +80,7 @@ describe('the launch section of a recipe', () => {
       stop: { signal: 'SIGTERM', timeoutSeconds: 10 },
       restart: 'no',
       readyTimeoutSeconds: 10,
+      sharedUser: false,
     });
   });
 

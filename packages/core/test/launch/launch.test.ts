@@ -2,11 +2,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LaunchState } from '../../src/index.js';
 import { CLI, explainSkipUnlessRoot, isRoot, jailwright, makeJailParent, run, writeRecipe } from '../support/root.js';
-import { fenceFailures, TEST_SERVICE_SOURCE } from './fixtures.js';
+import { alive, fenceFailures, TEST_SERVICE_SOURCE, waitFor } from './fixtures.js';
 
 explainSkipUnlessRoot('the launch tests (namespaces, chroot, real processes)');
 
@@ -18,24 +17,6 @@ const LEAKED_FD = 200;
 
 function pidsOf(state: LaunchState): number[] {
   return [state.service?.pid, state.launcher?.pid, state.supervisor.pid].filter((pid): pid is number => pid !== undefined);
-}
-
-function alive(pid: number): boolean {
-  try {
-    return !/^\S+ \(.*\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
 }
 
 describe.skipIf(!isRoot)('jailwright start: a service in its jail, fenced, supervised', () => {

@@ -1,0 +1,172 @@
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { ExitCode, type ExitCodeValue } from '../errors.js';
+import { CHROOT_STEP_CAPABILITIES } from '../launch/launch-command.js';
+import { readServiceStatus, resolveServiceIdentity, resolveTarget, type ServiceTarget } from '../launch/service-control.js';
+import { readJson, type LaunchState } from '../launch/launch-state.js';
+import { KNOWN_CAPABILITIES, type NormalizedLaunch } from '../recipe/launch-schema.js';
+
+/** The version of `audit --running --json` output; bumped on any incompatible change. */
+export const RUNNING_AUDIT_SCHEMA_VERSION = 1;
+
+/** One check of one live process, passed or failed, with what was seen. */
+export interface RunningCheck {
+  pid: number;
+  check: 'non-root' | 'identity' | 'no-new-privs' | 'capabilities' | 'bounding-set' | 'groups' | 'namespaces' | 'descriptors' | 'root' | 'cwd';
+  ok: boolean;
+  detail: string;
+}
+
+/** What the jailed processes must look like from /proc. */
+export interface RunningExpectation {
+  /** Real path of the jail generation the service runs in. */
+  jailRoot: string;
+  uid?: number | undefined;
+  gid?: number | undefined;
+  groups?: number[] | undefined;
+  /** Capabilities a process may hold (self-chroot services may keep some); engine-chroot: none. */
+  capabilities: readonly string[];
+  /** Capabilities the bounding set may hold. */
+  bounding: readonly string[];
+  net: boolean;
+}
+
+function statusFields(pid: number): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const line of readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')) {
+    const index = line.indexOf(':');
+    if (index > 0) fields.set(line.slice(0, index), line.slice(index + 1).trim());
+  }
+  return fields;
+}
+
+/** Capability names in a /proc hex mask, by their bit number (unknown bits as cap_N). */
+export function capabilityNames(mask: string | undefined): string[] {
+  const value = BigInt(`0x${mask ?? '0'}`);
+  const names: string[] = [];
+  for (let bit = 0; bit < 64; bit++) if (value & (1n << BigInt(bit))) names.push(KNOWN_CAPABILITIES[bit] ?? `cap_${bit}`);
+  return names;
+}
+
+function within(path: string, root: string): boolean {
+  return path === root || path.startsWith(`${root}/`);
+}
+
+/** Checks one live process against the expectation, from /proc only. */
+export function auditProcess(pid: number, expected: RunningExpectation): RunningCheck[] {
+  const checks: RunningCheck[] = [];
+  const add = (check: RunningCheck['check'], ok: boolean, detail: string) => checks.push({ pid, check, ok, detail });
+  const fields = statusFields(pid);
+  const ids = (key: string) => (fields.get(key) ?? '').split(/\s+/).filter(Boolean).map(Number);
+  const [uids, gids] = [ids('Uid'), ids('Gid')];
+  add('non-root', !uids.includes(0) && !gids.includes(0), `uids ${uids.join(' ')}, gids ${gids.join(' ')}`);
+  if (expected.uid !== undefined && expected.gid !== undefined) {
+    add('identity', uids.every((id) => id === expected.uid) && gids.every((id) => id === expected.gid), `runs as ${uids[0]}:${gids[0]}, the recipe says ${expected.uid}:${expected.gid}`);
+  }
+  add('no-new-privs', fields.get('NoNewPrivs') === '1', `NoNewPrivs ${fields.get('NoNewPrivs') ?? '(unknown)'}: ${fields.get('NoNewPrivs') === '1' ? 'setuid files and file capabilities cannot raise its privileges' : 'exec of a setuid file would raise its privileges'}`);
+  const held = new Set(['CapEff', 'CapPrm', 'CapInh', 'CapAmb'].flatMap((key) => capabilityNames(fields.get(key))));
+  const extra = [...held].filter((name) => !expected.capabilities.includes(name));
+  add('capabilities', extra.length === 0, held.size === 0 ? 'holds no capabilities' : `holds ${[...held].join(', ')}${extra.length ? `; not declared: ${extra.join(', ')}` : ''}`);
+  const bounding = capabilityNames(fields.get('CapBnd')).filter((name) => !expected.bounding.includes(name));
+  add('bounding-set', bounding.length === 0, bounding.length === 0 ? `bounding set within ${expected.bounding.join(', ') || '(none)'}` : `bounding set also holds ${bounding.join(', ')}`);
+  if (expected.groups) {
+    const groups = ids('Groups').sort((a, b) => a - b);
+    const wanted = [...expected.groups].sort((a, b) => a - b);
+    add('groups', JSON.stringify(groups) === JSON.stringify(wanted), `supplementary groups [${groups.join(', ')}], the recipe names [${wanted.join(', ')}]`);
+  }
+  const shared = ['mnt', 'pid', 'ipc', 'uts', ...(expected.net ? ['net'] : [])].filter((namespace) => statSync(`/proc/${pid}/ns/${namespace}`).ino === statSync(`/proc/self/ns/${namespace}`).ino);
+  add('namespaces', shared.length === 0, shared.length === 0 ? 'own mount, pid, ipc, uts namespaces' + (expected.net ? ' and network namespace' : '') : `shares the host's ${shared.join(', ')} namespace${shared.length > 1 ? 's' : ''}`);
+  const outside: string[] = [];
+  for (const name of readdirSync(`/proc/${pid}/fd`)) {
+    let target: string;
+    try {
+      target = readlinkSync(`/proc/${pid}/fd/${name}`);
+    } catch {
+      continue;
+    }
+    // A directory outside the jail is a way out (fchdir, openat); sockets, pipes and files inside are the service's own.
+    if (target.startsWith('/') && !within(target, expected.jailRoot) && statSync(`/proc/${pid}/fd/${name}`, { throwIfNoEntry: false })?.isDirectory()) outside.push(`${name} -> ${target}`);
+  }
+  add('descriptors', outside.length === 0, outside.length === 0 ? 'no descriptor of a directory outside the jail' : `descriptors of directories outside the jail: ${outside.join(', ')}`);
+  const root = readlinkSync(`/proc/${pid}/root`);
+  add('root', root === expected.jailRoot, `root ${root}${root === expected.jailRoot ? '' : `, expected ${expected.jailRoot}`}`);
+  const cwd = readlinkSync(`/proc/${pid}/cwd`);
+  add('cwd', within(cwd, expected.jailRoot), `cwd ${cwd}`);
+  return checks;
+}
+
+/** The host PIDs of every process in the pid namespace whose init is `servicePid` (the service and all it started). */
+export function processesOfService(servicePid: number): number[] {
+  const namespace = statSync(`/proc/${servicePid}/ns/pid`).ino;
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (statSync(`/proc/${name}/ns/pid`).ino === namespace) pids.push(Number(name));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return pids.sort((a, b) => a - b);
+}
+
+/** What the recipe's launch section promises about the live processes. */
+export async function expectationFor(launch: NormalizedLaunch, jailRoot: string): Promise<RunningExpectation> {
+  const identity = await resolveServiceIdentity(launch).catch(() => undefined);
+  const engine = launch.mode === 'engine-chroot';
+  return {
+    jailRoot,
+    uid: identity?.uid,
+    gid: identity?.gid,
+    groups: identity?.groups,
+    capabilities: engine ? [] : launch.capabilities,
+    bounding: engine ? [...new Set([...CHROOT_STEP_CAPABILITIES, ...launch.capabilities])] : launch.capabilities,
+    net: launch.namespaces.net,
+  };
+}
+
+/** The report of `audit --running`. */
+export interface RunningAuditReport {
+  schemaVersion: typeof RUNNING_AUDIT_SCHEMA_VERSION;
+  recipe: string;
+  root: string;
+  running: boolean;
+  jailRoot?: string | undefined;
+  pids: number[];
+  checks: RunningCheck[];
+  failed: number;
+}
+
+/** `jailwright audit --running <recipe>`: checks the live service and everything it started from /proc. Exit 1 on a failed check, 3 when it is not running. */
+export async function runRunningAudit(target: ServiceTarget, options: { json?: boolean | undefined } = {}): Promise<{ report: RunningAuditReport; output: string; exitCode: ExitCodeValue }> {
+  const { loaded, root, files } = await resolveTarget(target);
+  const status = readServiceStatus(loaded.recipe.name, root, files);
+  const state = readJson<LaunchState>(files.state);
+  const base = { schemaVersion: RUNNING_AUDIT_SCHEMA_VERSION, recipe: loaded.recipe.name, root } as const;
+  const launch = loaded.recipe.launch;
+  if (status.state !== 'running' || status.servicePid === undefined || !state || !launch) {
+    const report: RunningAuditReport = { ...base, running: false, pids: [], checks: [], failed: 0 };
+    const output = options.json ? `${JSON.stringify(report, null, 2)}\n` : `${loaded.recipe.name}: not running (${status.state}); nothing to audit\n`;
+    return { report, output, exitCode: ExitCode.environment };
+  }
+  const expected = await expectationFor(launch, state.jailRoot);
+  const pids = processesOfService(status.servicePid);
+  const checks: RunningCheck[] = [];
+  for (const pid of pids) {
+    try {
+      checks.push(...auditProcess(pid, expected));
+    } catch {
+      // The process ended while it was read.
+    }
+  }
+  const failed = checks.filter((check) => !check.ok).length;
+  const report: RunningAuditReport = { ...base, running: true, jailRoot: state.jailRoot, pids, checks, failed };
+  const output = options.json
+    ? `${JSON.stringify(report, null, 2)}\n`
+    : [
+        `${loaded.recipe.name}: ${pids.length} process${pids.length === 1 ? '' : 'es'} in ${state.jailRoot}`,
+        ...checks.map((check) => `  ${check.ok ? 'ok  ' : 'FAIL'} pid ${check.pid} ${check.check}: ${check.detail}`),
+        failed === 0 ? 'every check passed' : `${failed} check${failed === 1 ? '' : 's'} failed`,
+        '',
+      ].join('\n');
+  return { report, output, exitCode: failed === 0 ? ExitCode.ok : ExitCode.findings };
+}

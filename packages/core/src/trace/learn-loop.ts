@@ -1,0 +1,362 @@
+/**
+ * `jailwright learn`: the article's loop, converging by itself. Build the jail, run the service in it as
+ * `start` would (same namespaces, fence and dropped privileges) but under strace, which runs on the host
+ * outside the chroot, so the service's paths appear as jail paths after its chroot(2). Collect everything
+ * the run asked for and did not get, add it, rebuild, repeat, until the probes pass and nothing new is
+ * missing, or a run teaches nothing (then say what is still missing and why).
+ */
+import { lstatSync, readFileSync, realpathSync, type Stats } from 'node:fs';
+import { mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import path, { posix } from 'node:path';
+import { buildJail, defaultJailRoot } from '../build-jail.js';
+import { ExitCode, JailwrightError } from '../errors.js';
+import { currentJail, jailLayout } from '../apply/jail-layout.js';
+import { isElf } from '../host/library-resolver.js';
+import { launchCommand } from '../launch/launch-command.js';
+import { launchFiles } from '../launch/launch-files.js';
+import { findLaunchTools, readServiceStatus, resolveServiceIdentity } from '../launch/service-control.js';
+import { loadRecipe, type LoadedRecipe } from '../recipe/load.js';
+import { resolveRecipeReference } from '../recipe/resolve-reference.js';
+import { KNOWN_DEVICES } from '../recipe/schema.js';
+import type { ProbeResult } from '../check/probe-result.js';
+import { findMissingSymbols } from './missing-symbols.js';
+import { isLoaderNoise, refusedPath } from './path-policy.js';
+import { addToRecipe, lineDiff, type LearnedAddition } from './recipe-edit.js';
+import type { TraceEvent } from './strace-parser.js';
+import { runTraced } from './strace-runner.js';
+import { cachedSoname } from './trace-report.js';
+
+/** What `learn` is asked to do. */
+export interface LearnOptions {
+  recipe: string;
+  root?: string | undefined;
+  /** Write the additions into the recipe file (otherwise only the diff is returned). */
+  write?: boolean | undefined;
+  /** Give up after this many runs (default 6). */
+  maxIterations?: number | undefined;
+  /** Scan the config files the recipe provides and the service reads for the host files they name (default true). */
+  configScan?: boolean | undefined;
+  onIteration?: ((iteration: LearnIteration) => void) | undefined;
+  cwd?: string | undefined;
+}
+
+/** One build-and-run round. */
+export interface LearnIteration {
+  number: number;
+  generation: string | undefined;
+  stoppedBy: 'exit' | 'duration' | 'probes' | 'timeout';
+  exitCode: number | undefined;
+  probesPassed: boolean;
+  probeResults: ProbeResult[];
+  additions: LearnedAddition[];
+  /** What the run asked for that learning cannot add, with why. */
+  unresolved: { path: string; why: string }[];
+  /** The last lines the service printed. */
+  output: string;
+  durationMs: number;
+}
+
+/** The whole learning session. */
+export interface LearnResult {
+  recipeFile: string;
+  root: string;
+  converged: boolean;
+  iterations: LearnIteration[];
+  additions: LearnedAddition[];
+  /** The recipe with every addition. */
+  learnedText: string;
+  diff: string;
+  written: boolean;
+  durationMs: number;
+  /** When not converged: what is still missing and why. */
+  problem?: string | undefined;
+}
+
+function lstat(file: string): Stats | undefined {
+  try {
+    return lstatSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+function real(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return file;
+  }
+}
+
+const WRITABLE_AREAS = ['/var/log', '/var/cache', '/var/lib', '/var/spool', '/var/tmp', '/run', '/tmp'];
+
+/** A directory learning may create for the service to write in: strictly below one of the writable areas, never the area itself. */
+function isWritableArea(directory: string): boolean {
+  return WRITABLE_AREAS.some((area) => directory.startsWith(`${area}/`));
+}
+const SYSTEM_FILE_AREAS = /^\/(etc|usr\/share|usr\/lib|lib)\//;
+
+/** What a recipe already has, to add nothing twice. */
+interface Known {
+  files: Set<string>;
+  libraries: Set<string>;
+  directories: Set<string>;
+  devices: Set<string>;
+  users: Set<string>;
+  groups: Set<string>;
+}
+
+function knownOf(loaded: LoadedRecipe): Known {
+  const jail = loaded.recipe.jail;
+  return {
+    files: new Set([...jail.files.map((file) => file.to), ...jail.write.map((entry) => entry.path)]),
+    libraries: new Set(jail.libraries),
+    directories: new Set(jail.directories.map((directory) => directory.path)),
+    devices: new Set(jail.devices),
+    users: new Set(jail.users.map((user) => user.name)),
+    groups: new Set(jail.groups),
+  };
+}
+
+/** Learns what the recipe's jail lacks, run by run. */
+export async function learnRecipe(options: LearnOptions): Promise<LearnResult> {
+  const started = Date.now();
+  const recipeFile = await resolveRecipeReference(options.recipe, { cwd: options.cwd });
+  const originalText = await readFile(recipeFile, 'utf8');
+  const first = await loadRecipe(recipeFile);
+  const launch = first.recipe.launch;
+  if (!launch) throw new JailwrightError(`recipe ${recipeFile} has no launch section: learn runs the service, so it needs to know how`, { hint: 'Add launch: { mode: engine-chroot, command: [...], user: ... }.' });
+  if (process.getuid?.() !== 0) throw new JailwrightError('learn needs root: it builds the jail and runs the service in it', { exitCode: ExitCode.environment, hint: 'Run it with sudo.' });
+  const root = path.resolve(options.root ?? defaultJailRoot(first.recipe.name));
+  const status = readServiceStatus(first.recipe.name, root, launchFiles(jailLayout(root)));
+  if (status.state === 'running' || status.state === 'starting') {
+    throw new JailwrightError(`${first.recipe.name} is running in ${root}: learn runs its own copy`, { exitCode: ExitCode.environment, hint: `Stop it first: jailwright stop ${options.recipe} --root ${root}` });
+  }
+  const maxIterations = options.maxIterations ?? 6;
+  // The working copy sits beside the original so relative references in the recipe keep their meaning.
+  const workFile = path.join(path.dirname(recipeFile), `.${path.basename(recipeFile, '.yaml')}.learning-${process.pid}.yaml`);
+  let text = originalText;
+  const iterations: LearnIteration[] = [];
+  const all: LearnedAddition[] = [];
+  let converged = false;
+  let problem: string | undefined;
+  try {
+    for (let number = 1; number <= maxIterations; number++) {
+      const iterationStarted = Date.now();
+      await writeFile(workFile, text);
+      const loaded = { ...(await loadRecipe(workFile)), file: recipeFile };
+      const built = await buildJail({ recipe: workFile, root, audit: false });
+      const layout = jailLayout(root);
+      const jail = await currentJail(layout, async () => false);
+      if (jail.kind !== 'generation') throw new JailwrightError(`the build left no jail at ${root}`, { exitCode: ExitCode.environment });
+      const jailRoot = await realpath(jail.directory);
+
+      const known = knownOf(loaded);
+      const additions: LearnedAddition[] = [];
+      const unresolved: LearnIteration['unresolved'] = [];
+      const add = (addition: LearnedAddition) => {
+        const set = known[`${addition.kind === 'library' ? 'libraries' : addition.kind === 'directory' ? 'directories' : `${addition.kind}s`}` as keyof Known];
+        if (set.has(addition.value)) return;
+        set.add(addition.value);
+        additions.push(addition);
+      };
+
+      // Missing symbols first: a library the jail lacks entirely is added; a wrong build of one is reported.
+      const symbols = await findMissingSymbols(jailRoot);
+      for (const entry of symbols.missing) {
+        const provider = entry.providers[0];
+        const name = entry.version ? `${entry.symbol}@${entry.version}` : entry.symbol;
+        if (!provider) unresolved.push({ path: name, why: `undefined symbol needed by ${entry.neededBy.join(', ')}; no host library defines it` });
+        else if (lstat(posix.join(jailRoot, provider))) unresolved.push({ path: name, why: `needed by ${entry.neededBy.join(', ')}; the jail's ${provider} lacks it (built from an older host file?)` });
+        else await addLibrary(add, provider, `defines ${name}, needed by ${entry.neededBy[0]}`);
+      }
+
+      const logDirectory = posix.join(layout.state, 'learn');
+      await mkdir(logDirectory, { recursive: true, mode: 0o700 });
+      const run = await traceService(loaded, jailRoot, posix.join(logDirectory, `run-${number}.strace`));
+      const jailEvents = run.events.filter((event) => event.root === jailRoot);
+      await collectMisses(jailEvents, jailRoot, launch.user, add, unresolved);
+      if (options.configScan !== false) await scanConfigs(jailEvents, jailRoot, loaded, launch.user, add);
+      if (jailEvents.some((event) => event.path === '/etc/passwd' && (event.result ?? -1) >= 0) && launch.user && !/^\d+$/.test(launch.user)) {
+        add({ kind: 'user', value: launch.user, why: 'the service runs as it and reads /etc/passwd' });
+      }
+      if (jailEvents.some((event) => event.path === '/etc/group' && (event.result ?? -1) >= 0) && launch.group && !/^\d+$/.test(launch.group)) {
+        add({ kind: 'group', value: launch.group, why: 'the service runs with it and reads /etc/group' });
+      }
+
+      const iteration: LearnIteration = {
+        number,
+        generation: built.result?.generation,
+        stoppedBy: run.stoppedBy,
+        exitCode: run.exitCode,
+        probesPassed: run.probesPassed,
+        probeResults: run.probeResults,
+        additions,
+        unresolved,
+        output: run.output.trimEnd().split('\n').slice(-5).join('\n'),
+        durationMs: Date.now() - iterationStarted,
+      };
+      iterations.push(iteration);
+      options.onIteration?.(iteration);
+      // Without probes, a run that exits 0 (or is still running when its time is up) counts as working.
+      const working = loaded.recipe.probes?.length ? run.probesPassed : run.stoppedBy === 'exit' ? run.exitCode === 0 : jailEvents.length > 0;
+      if (additions.length === 0) {
+        if (working) converged = true;
+        else problem = explain(iteration, jailEvents.length);
+        break;
+      }
+      all.push(...additions);
+      text = addToRecipe(text, additions);
+    }
+    if (!converged && !problem) problem = `no convergence after ${maxIterations} runs; the last one still found things to add (raise --max-iterations)`;
+  } finally {
+    await rm(workFile, { force: true });
+  }
+  const diff = lineDiff(originalText, text, recipeFile);
+  const written = options.write === true && text !== originalText;
+  if (written) await writeFile(recipeFile, text);
+  return { recipeFile, root, converged, iterations, additions: all, learnedText: text, diff, written, durationMs: Date.now() - started, problem };
+}
+
+/** Runs the service of a built jail under strace, composed as `start` composes it, until its probes pass or it exits. */
+async function traceService(loaded: LoadedRecipe, jailRoot: string, logFile: string) {
+  const launch = loaded.recipe.launch;
+  if (!launch) throw new Error('unreachable: no launch section');
+  const command = launchCommand(launch, jailRoot, await resolveServiceIdentity(launch), await findLaunchTools());
+  return runTraced({
+    file: command.file,
+    args: command.args,
+    logFile,
+    env: command.env,
+    extendEnv: false,
+    cwd: command.cwd,
+    probes: loaded.recipe.probes ?? [],
+    probeRoot: jailRoot,
+    durationMs: loaded.recipe.probes?.length ? undefined : 3000,
+    timeoutMs: launch.readyTimeoutSeconds * 1000,
+    stopSignal: launch.stop.signal,
+    stopTimeoutMs: launch.stop.timeoutSeconds * 1000,
+    serviceRoot: launch.mode === 'engine-chroot' ? jailRoot : undefined,
+  });
+}
+
+type Add = (addition: LearnedAddition) => void;
+
+async function addLibrary(add: Add, hostPath: string, why: string): Promise<void> {
+  const soname = await cachedSoname(hostPath);
+  if (soname) add({ kind: 'library', value: soname, why });
+  else add({ kind: 'file', value: hostPath, why });
+}
+
+/** Every path the service asked for, did not get, and the host has; directories it could not write in. */
+async function collectMisses(events: TraceEvent[], jailRoot: string, user: string | undefined, add: Add, unresolved: LearnIteration['unresolved']): Promise<void> {
+  const seen = new Set<string>();
+  for (const event of events) {
+    const file = event.path;
+    if (file === undefined || event.errno === undefined || seen.has(file)) continue;
+    if (event.errno !== 'ENOENT' && event.errno !== 'EACCES' && event.errno !== 'ENOTDIR') continue;
+    seen.add(file);
+    if (isLoaderNoise(file) || event.syscall === 'chdir') continue;
+    const refused = refusedPath(file);
+    if (refused) {
+      unresolved.push({ path: file, why: `asked for (${event.syscall}, ${event.errno}) and skipped: ${refused}` });
+      continue;
+    }
+    if (file === '/etc/passwd' || file === '/etc/group') {
+      // The engine writes these itself, with only the accounts the recipe names: name the service's account.
+      if (user && !/^\d+$/.test(user)) add({ kind: 'user', value: user, why: `${event.errno} ${event.syscall} ${file}: the service looks accounts up and runs as ${user}` });
+      else unresolved.push({ path: file, why: 'the service looks accounts up: name the ones it needs in jail.users and jail.groups' });
+      continue;
+    }
+    const write = /O_WRONLY|O_RDWR|O_CREAT/.test(event.flags ?? '') || event.syscall.startsWith('mkdir');
+    const why = `${event.errno} ${event.syscall} ${file}`;
+    if (write) {
+      const directory = posix.dirname(file).replace(/^\/var\/run\//, '/run/');
+      const inJail = lstat(posix.join(jailRoot, directory));
+      if (!isWritableArea(directory)) {
+        unresolved.push({ path: file, why: `${why}: the service writes outside the areas learning makes writable (/var/log, /var/cache, /var/lib, /var/spool, /run, …)` });
+      } else if (!inJail || (event.errno === 'EACCES' && inJail.isDirectory())) {
+        add({ kind: 'directory', value: directory, owner: user, why: `${why}: the service writes there` });
+      }
+      continue;
+    }
+    const host = lstat(file);
+    if (!host) continue;
+    if (file.startsWith('/dev/')) {
+      const name = file.slice(5);
+      if ((KNOWN_DEVICES as readonly string[]).includes(name)) add({ kind: 'device', value: name, why });
+      else unresolved.push({ path: file, why: `${why}: jailwright creates only the devices ${KNOWN_DEVICES.join(', ')}` });
+      continue;
+    }
+    if (event.errno === 'EACCES') {
+      unresolved.push({ path: file, why: `${why}: in the jail but not readable by the service (give it an owner or mode in the recipe)` });
+      continue;
+    }
+    if (host.isDirectory()) {
+      // A directory the service lists brings what is in it (Apache's Include mods-enabled/*.load); one it only stats is made empty.
+      if (/O_DIRECTORY/.test(event.flags ?? '')) add({ kind: 'file', value: file, why: `${why}: the service lists it` });
+      else add({ kind: 'directory', value: file, why });
+    } else if (/\.so(\.|$)/.test(posix.basename(file)) && (await isElf(file))) {
+      await addLibrary(add, file, why);
+    } else if (host.isFile() || host.isSymbolicLink()) {
+      add({ kind: 'file', value: file, why });
+    }
+  }
+}
+
+/**
+ * The config files the recipe itself provides (its `write:` and `files:` entries) that the service read in
+ * this run name host files it will ask for next: a service that stops at its first failure (Apache and
+ * `LoadModule`) would otherwise teach one missing file per run. Only read-only system files (/etc,
+ * /usr/share, /usr/lib, /lib) and directories under the writable areas are taken from them.
+ */
+async function scanConfigs(events: TraceEvent[], jailRoot: string, loaded: LoadedRecipe, user: string | undefined, add: Add): Promise<void> {
+  const jail = loaded.recipe.jail;
+  const provided = new Set([...jail.write.map((entry) => entry.path), ...jail.files.map((file) => file.to)]);
+  const read = new Set(events.filter((event) => event.syscall.startsWith('open') && (event.result ?? -1) >= 0 && event.path && provided.has(event.path)).map((event) => event.path as string));
+  for (const config of read) {
+    const onHost = posix.join(jailRoot, config);
+    const info = lstat(onHost);
+    if (!info?.isFile() || info.size > 1 << 20 || (await isElf(onHost))) continue;
+    const text = readFileSync(onHost, 'utf8');
+    for (const match of text.matchAll(/(?<=^|[\s"'=])(\/[A-Za-z0-9._+@%:\/-]+)/gm)) {
+      const named = posix.normalize(match[1] as string);
+      if (named === '/' || refusedPath(named) || lstat(posix.join(jailRoot, named))) continue;
+      const line = text.slice(0, match.index).split('\n').length;
+      const why = `named by ${config}:${line}`;
+      const directory = posix.dirname(named).replace(/^\/var\/run\//, '/run/');
+      if (isWritableArea(named)) {
+        // A log or pid file: never copied from the host; its directory is made, owned by the service.
+        if (isWritableArea(directory) && !lstat(posix.join(jailRoot, directory))) {
+          add({ kind: 'directory', value: directory, owner: user, why: `${why} (a file the service creates)` });
+        }
+        continue;
+      }
+      const host = lstat(named);
+      if (host && (host.isFile() || host.isSymbolicLink()) && SYSTEM_FILE_AREAS.test(named)) {
+        if (/\.so(\.|$)/.test(posix.basename(named)) && (await isElf(named))) await addLibrary(add, named, why);
+        else add({ kind: 'file', value: named, why });
+      }
+    }
+  }
+}
+
+function explain(iteration: LearnIteration, events: number): string {
+  const parts: string[] = [];
+  if (events === 0) parts.push('the service never ran in the jail (no traced call after its chroot): check launch.command and the service log');
+  else if (iteration.stoppedBy === 'exit') parts.push(`the service exited (code ${iteration.exitCode ?? '?'}) and asked for nothing the host has that the jail lacks`);
+  else parts.push('the service ran but its probes did not pass');
+  for (const result of iteration.probeResults.filter((probe) => !probe.ok)) parts.push(`probe ${result.probe}: expected ${result.expected}, got ${result.actual}`);
+  for (const entry of iteration.unresolved) parts.push(`${entry.path}: ${entry.why}`);
+  if (iteration.output) parts.push(`last output:\n${iteration.output}`);
+  return parts.join('\n');
+}
+
+/** One line (plus details) per iteration, for people. */
+export function formatIteration(iteration: LearnIteration): string {
+  const outcome = iteration.probesPassed ? 'probes passed' : iteration.stoppedBy === 'exit' ? `service exited (code ${iteration.exitCode ?? '?'})` : `stopped (${iteration.stoppedBy}), probes failing`;
+  const lines = [`run ${iteration.number}: ${outcome}; ${iteration.additions.length} to add (${(iteration.durationMs / 1000).toFixed(1)} s)`];
+  for (const addition of iteration.additions) lines.push(`  + ${addition.kind} ${addition.value}${addition.owner ? ` (owner ${addition.owner})` : ''}: ${addition.why}`);
+  for (const entry of iteration.unresolved) lines.push(`  ! ${entry.path}: ${entry.why}`);
+  return `${lines.join('\n')}\n`;
+}
