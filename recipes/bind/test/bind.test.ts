@@ -1,0 +1,161 @@
+import { execFile } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { existsSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recipeFile, serviceUser } from '../src/index.js';
+
+const execFileAsync = promisify(execFile);
+const BIN = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const isRoot = process.getuid?.() === 0;
+const haveNamed = existsSync('/usr/sbin/named');
+if (!isRoot) console.warn('skipping the jailed named test: it needs root (chroot, namespaces, a host account); CI runs it as root');
+else if (!haveNamed) console.warn('skipping the jailed named test: bind9 is not installed (apt-get install -y bind9; .ci/run does)');
+
+/** Runs the package's own command, as a user who installed only @jailwright/bind would. */
+async function jailwrightBind(...args: string[]) {
+  try {
+    const { stdout, stderr } = await execFileAsync(process.execPath, [BIN, ...args], { timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failure = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof failure.code === 'number' ? failure.code : -1, stdout: failure.stdout ?? '', stderr: failure.stderr ?? '' };
+  }
+}
+
+/** The host's entry for a name in /etc/passwd or /etc/group: [name, x, id, ...], or undefined. */
+function hostEntry(file: '/etc/passwd' | '/etc/group', name: string): string[] | undefined {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .map((line) => line.split(':'))
+    .find((fields) => fields[0] === name);
+}
+
+/**
+ * One DNS question over UDP, written out here rather than through core's probe, so the test does not
+ * trust the code it checks: the AA bit and the A records of the answer section.
+ */
+async function askA(port: number, name: string): Promise<{ authoritative: boolean; rcode: number; addresses: string[] }> {
+  const id = Math.floor(Math.random() * 0xffff);
+  const question = Buffer.concat([
+    ...name.split('.').map((label) => Buffer.concat([Buffer.from([label.length]), Buffer.from(label, 'ascii')])),
+    Buffer.from([0, 0, 1, 0, 1]), // root label, QTYPE A, QCLASS IN
+  ]);
+  const header = Buffer.alloc(12);
+  header.writeUInt16BE(id, 0);
+  header.writeUInt16BE(1, 4); // QDCOUNT; RD clear: an authoritative server is asked, not a resolver
+  const socket = createSocket('udp4');
+  try {
+    const reply = await new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no DNS answer from 127.0.0.1:${port} in 3 s`)), 3000);
+      socket.on('error', reject);
+      socket.on('message', (message) => {
+        if (message.readUInt16BE(0) !== id) return;
+        clearTimeout(timer);
+        resolve(message);
+      });
+      socket.send(Buffer.concat([header, question]), port, '127.0.0.1');
+    });
+    const flags = reply.readUInt16BE(2);
+    const answers = reply.readUInt16BE(6);
+    let offset = 12 + question.length;
+    const addresses: string[] = [];
+    for (let index = 0; index < answers; index += 1) {
+      // NAME: a compression pointer (two bytes) or labels ending in a zero byte.
+      while (reply[offset] !== 0 && (reply[offset]! & 0xc0) !== 0xc0) offset += reply[offset]! + 1;
+      offset += reply[offset] === 0 ? 1 : 2;
+      const type = reply.readUInt16BE(offset);
+      const length = reply.readUInt16BE(offset + 8);
+      if (type === 1 && length === 4) addresses.push([...reply.subarray(offset + 10, offset + 14)].join('.'));
+      offset += 10 + length;
+    }
+    return { authoritative: (flags & 0x0400) !== 0, rcode: flags & 0x000f, addresses };
+  } finally {
+    socket.close();
+  }
+}
+
+describe('jailwright-bind', () => {
+  it('teaches its commands with --help, and names its recipe', async () => {
+    const help = await jailwrightBind('--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Usage: jailwright-bind <command>/);
+    expect(help.stdout).toContain('/srv/jails/bind');
+    expect((await jailwrightBind('recipe')).stdout.trim()).toBe(recipeFile);
+    const unknown = await jailwrightBind('frobnicate');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown command "frobnicate"');
+  });
+
+  it('plans without root: --dry-run lists named, its config and zone, and the service-owned directories', async () => {
+    const plan = await jailwrightBind('build', '--root', '/srv/jails/bind-plan', '--dry-run');
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toMatch(/copy .* \/usr\/sbin\/named/);
+    expect(plan.stdout).toMatch(/write .* \/etc\/bind\/named\.conf/);
+    expect(plan.stdout).toMatch(/write .* \/etc\/bind\/db\.example\.test/);
+    expect(plan.stdout).toMatch(/mkdir +0700 \S+ +\/run\/named/);
+    expect(plan.stdout).toMatch(/mkdir +0700 \S+ +\/var\/cache\/bind/);
+    expect(plan.stdout).toMatch(/mknod .* \/dev\/random/);
+  });
+});
+
+describe.skipIf(!isRoot || !haveNamed)("named's own chroot: build, start, an authoritative answer, jw-named in the jail, stop", () => {
+  let parent: string;
+  let root: string;
+  let accountExisted: boolean;
+  let groupExisted: boolean;
+  beforeAll(async () => {
+    accountExisted = hostEntry('/etc/passwd', serviceUser) !== undefined;
+    groupExisted = hostEntry('/etc/group', serviceUser) !== undefined;
+    parent = await mkdtemp('/var/lib/jailwright-bind-test-');
+    await chmod(parent, 0o755);
+    root = path.join(parent, 'bind');
+  });
+  afterAll(async () => {
+    await jailwrightBind('stop', '--root', root);
+    await rm(parent, { recursive: true, force: true });
+    // Only what this test created: an operator's own jw-named (a jail of theirs) is left alone.
+    if (!accountExisted && hostEntry('/etc/passwd', serviceUser)) await execFileAsync('userdel', [serviceUser]).catch(() => undefined);
+    if (!groupExisted && hostEntry('/etc/group', serviceUser)) await execFileAsync('groupdel', [serviceUser]).catch(() => undefined);
+  });
+
+  it('answers authoritatively for example.test from the jail as jw-named and stops clean', async () => {
+    const built = await jailwrightBind('build', '--root', root);
+    expect(built.stderr).toBe('');
+    expect(built.code).toBe(0);
+    expect(built.stdout).toContain('audit: nothing above low');
+    const account = hostEntry('/etc/passwd', serviceUser);
+    expect(account, `build creates the host account ${serviceUser}`).toBeDefined();
+    const uid = account![2]!;
+    const gid = account![3]!;
+
+    const started = await jailwrightBind('start', '--root', root);
+    expect(started.stderr).toBe('');
+    expect(started.code).toBe(0);
+
+    const answer = await askA(5353, 'www.example.test');
+    expect(answer).toEqual({ authoritative: true, rcode: 0, addresses: ['192.0.2.1'] });
+
+    const check = await jailwrightBind('check', '--root', root);
+    expect(check.stdout).toContain('all probes passed');
+    expect(check.code).toBe(0);
+
+    const state = JSON.parse(readFileSync(path.join(parent, '.bind.jailwright/launch/state.json'), 'utf8')) as { service?: { pid: number } };
+    const pid = state.service?.pid as number;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    expect(status).toMatch(/^Name:\s+named$/m);
+    expect(status).toMatch(new RegExp(`^Uid:\\s+${uid}\\s+${uid}\\s+${uid}\\s+${uid}$`, 'm'));
+    expect(status).toMatch(new RegExp(`^Gid:\\s+${gid}\\s+${gid}\\s+${gid}\\s+${gid}$`, 'm'));
+    expect(status).toMatch(/^CapEff:\s+0+$/m);
+    expect(readlinkSync(`/proc/${pid}/root`)).toBe(realpathSync(root));
+    // The directories named writes are the service account's alone, and it wrote its pid there.
+    expect(readFileSync(path.join(root, 'run/named/named.pid'), 'utf8').trim()).toMatch(/^\d+$/);
+    expect((await jailwrightBind('audit', '--root', root)).code).toBe(0);
+
+    expect((await jailwrightBind('stop', '--root', root)).code).toBe(0);
+    expect(existsSync(`/proc/${pid}`)).toBe(false);
+  });
+});

@@ -1,0 +1,14 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+// The release test (`npm run test:release`): a real local registry, the real release flow in a scratch
+// clone, and installs of single recipe packages from that registry. One file, run in order.
+export default defineConfig({
+  test: {
+    root: fileURLToPath(new URL('.', import.meta.url)),
+    include: ['release.test.ts'],
+    testTimeout: 180_000,
+    hookTimeout: 240_000,
+    fileParallelism: false,
+  },
+});
