@@ -6,15 +6,15 @@ export function registerAuditCommand(program: Command): void {
     .command('audit')
     .summary('find the weaknesses of a jail tree')
     .description(
-      'Check a jail without changing it: setuid files, file capabilities, device nodes, an unsafe root or\n' +
-        'parent, files root relies on that the service can write, kernel filesystems mounted inside, symlinks\n' +
-        'leading out, hard links, copied secrets, shells and other tools, world-writable paths, sockets and\n' +
-        'FIFOs, and copies that differ from their host source. Findings the recipe allows (audit.allow) are\n' +
-        'reported with their reason but do not fail the audit.\n' +
-        'Exit code 1 when a finding not allowed reaches --fail-on, 2 when the root is missing.\n' +
-        'With --running, the argument is a recipe and the live service is checked from /proc instead: non-root,\n' +
-        'NoNewPrivs, capabilities, bounding set, groups, namespaces, descriptors of directories outside the\n' +
-        'jail, root and cwd, for the service and every process it started (exit 1 on a failed check, 3 when\n' +
+      'Check a jail without changing it: setuid files, file capabilities, device nodes, an unsafe root or ' +
+        'parent, files root relies on that the service can write, kernel filesystems mounted inside, symlinks ' +
+        'leading out, hard links, copied secrets, shells and other tools, world-writable paths, sockets and ' +
+        'FIFOs, and copies that differ from their host source. Findings the recipe allows (audit.allow) are ' +
+        'reported with their reason but do not fail the audit. ' +
+        'Exit code 1 when a finding not allowed reaches --fail-on, 2 when the root is missing. ' +
+        'With --running, the argument is a recipe and the live service is checked from /proc instead: non-root, ' +
+        'NoNewPrivs, capabilities, bounding set, groups, namespaces, descriptors of directories outside the ' +
+        'jail, root and cwd, for the service and every process it started (exit 1 on a failed check, 3 when ' +
         'it is not running).',
     )
     .argument('<root>', 'the jail root, e.g. /srv/jails/demo (with --running: the recipe)')

@@ -21,8 +21,8 @@ export function registerBuildCommand(program: Command): void {
     .command('build')
     .summary('build (or refresh) a jail from a recipe')
     .description(
-      'Plan the jail a recipe describes against this host and build it: a new tree is built beside the\n' +
-        'old one and swapped in with one rename, so a running service or a killed build never sees a mixture.\n' +
+      'Plan the jail a recipe describes against this host and build it: a new tree is built beside the ' +
+        'old one and swapped in with one rename, so a running service or a killed build never sees a mixture. ' +
         'A rebuild of an unchanged recipe on an unchanged host changes nothing and says so.',
     )
     .argument('<recipe>', 'a recipe.yaml path, a recipe package (@jailwright/bind) or an installed short name (bind)')

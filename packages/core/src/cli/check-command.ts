@@ -6,8 +6,8 @@ export function registerCheckCommand(program: Command): void {
     .command('check')
     .summary("run a recipe's probes against its running service")
     .description(
-      "Run every probe of the recipe's probes section: http, dns, smtp and tcp as a client on this host would,\n" +
-        'process against the service and every process it started (non-root, rooted in the jail), log in the\n' +
+      "Run every probe of the recipe's probes section: http, dns, smtp and tcp as a client on this host would, " +
+        'process against the service and every process it started (non-root, rooted in the jail), log in the ' +
         'jail it runs in. Each failure says what was expected and what came back. Exit 0 when all pass, 1 when not.',
     )
     .argument('<recipe>', 'a recipe.yaml path, a recipe package or an installed short name')

@@ -14,12 +14,12 @@ export function registerLearnCommand(program: Command): void {
     .command('learn')
     .summary("learn what a recipe's jail lacks by running its service under strace")
     .description(
-      'Build the jail, run the service in it as start would (namespaces, dropped privileges) under strace\n' +
-        'running outside the chroot, and collect what the run asked for and did not get: files and libraries the\n' +
-        'host has (with their ELF closure), directories it writes in, devices, its account, libraries that define\n' +
-        'missing symbols, and host files named by the config files the recipe provides. Add them, rebuild, repeat\n' +
-        "until the recipe's probes pass and nothing new is missing. /proc, /sys, /etc/shadow and keys are never\n" +
-        'added, nor setuid bits. Prints a diff of the recipe, or writes it with --write (comments kept).\n' +
+      'Build the jail, run the service in it as start would (namespaces, dropped privileges) under strace ' +
+        'running outside the chroot, and collect what the run asked for and did not get: files and libraries the ' +
+        'host has (with their ELF closure), directories it writes in, devices, its account, libraries that define ' +
+        'missing symbols, and host files named by the config files the recipe provides. Add them, rebuild, repeat ' +
+        "until the recipe's probes pass and nothing new is missing. /proc, /sys, /etc/shadow and keys are never " +
+        'added, nor setuid bits. Prints a diff of the recipe, or writes it with --write (comments kept). ' +
         'Exit code 1 when it does not converge, saying what is still missing and why.',
     )
     .argument('<recipe>', 'a recipe.yaml path (with a launch section and probes)')

@@ -17,8 +17,8 @@ import { registerTraceCommand } from './trace-command.js';
 const program = new Command()
   .name('jailwright')
   .description(
-    'Build chroot jails for Internet services from recipes, derived from this host:\n' +
-      'libraries found by reading ELF files (never by running them), device numbers from the host,\n' +
+    'Build chroot jails for Internet services from recipes, derived from this host: ' +
+      'libraries found by reading ELF files (never by running them), device numbers from the host, ' +
       'passwd/group with only the accounts the service needs, built beside the old jail and swapped in atomically.',
   )
   .version(ENGINE_VERSION)

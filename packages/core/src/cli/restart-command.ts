@@ -6,7 +6,7 @@ export function registerRestartCommand(program: Command): void {
     .command('restart')
     .summary("restart a jail's service")
     .description(
-      'Stop the service (as stop does), then start it again (as start does, waiting for its probes). The new run keeps\n' +
+      'Stop the service (as stop does), then start it again (as start does, waiting for its probes). The new run keeps ' +
         "the last run's restart policy unless --restart is given; its restarts counter starts again at 0.",
     )
     .argument('<recipe>', 'a recipe.yaml path, a recipe package or an installed short name')

@@ -14,12 +14,12 @@ export function registerStartCommand(program: Command): void {
     .command('start')
     .summary("start a jail's service, supervised")
     .description(
-      "Start the service the recipe's launch section describes, in the jail built at --root, under a detached\n" +
-        'supervisor: new mount/pid/ipc/uts namespaces, the jail remounted nodev,nosuid, no_new_privs, a cut\n' +
-        'capability bounding set, only the groups the recipe names, only fds 0-2, a new session. The pidfile,\n' +
-        "state and the service's log are kept in the jail's state directory, outside the jail. When the recipe has\n" +
-        'probes, start returns once they pass (all but log probes), or exits 1 naming the failing probe after\n' +
-        'launch.readyTimeoutSeconds, leaving the service running. A service account shared with nobody, or with\n' +
+      "Start the service the recipe's launch section describes, in the jail built at --root, under a detached " +
+        'supervisor: new mount/pid/ipc/uts namespaces, the jail remounted nodev,nosuid, no_new_privs, a cut ' +
+        'capability bounding set, only the groups the recipe names, only fds 0-2, a new session. The pidfile, ' +
+        "state and the service's log are kept in the jail's state directory, outside the jail. When the recipe has " +
+        'probes, start returns once they pass (all but log probes), or exits 1 naming the failing probe after ' +
+        'launch.readyTimeoutSeconds, leaving the service running. A service account shared with nobody, or with ' +
         'another running process, is refused unless the recipe sets launch.sharedUser.',
     )
     .argument('<recipe>', 'a recipe.yaml path, a recipe package (@jailwright/bind) or an installed short name (bind)')

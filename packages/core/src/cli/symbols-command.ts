@@ -6,8 +6,8 @@ export function registerSymbolsCommand(program: Command): void {
     .command('symbols')
     .summary('find undefined symbols no library in the jail defines')
     .description(
-      "The article's nm loop, by reading ELF files: every undefined dynamic symbol and symbol version\n" +
-        '(e.g. GLIBC_2.34) of every ELF object in the jail that no object in the jail defines, and the host\n' +
+      "The article's nm loop, by reading ELF files: every undefined dynamic symbol and symbol version " +
+        '(e.g. GLIBC_2.34) of every ELF object in the jail that no object in the jail defines, and the host ' +
         "libraries (in ld.so.cache, or in --search directories) that define it. Exit code 1 when any is missing.",
     )
     .argument('<root>', 'the jail root, e.g. /srv/jails/demo')

@@ -14,9 +14,9 @@ export function registerTraceCommand(program: Command): void {
     .command('trace')
     .summary('run a program under strace and report what its jail needs')
     .description(
-      'Run the command on this host under strace -f and report what a jail for it needs: libraries (found\n' +
-        'by ELF reading or dlopen\'d), config and data files, directories it writes, devices, unix sockets,\n' +
-        'listening ports, and the account files it reads. /proc, /sys, /etc/shadow and keys are reported as\n' +
+      'Run the command on this host under strace -f and report what a jail for it needs: libraries (found ' +
+        'by ELF reading or dlopen\'d), config and data files, directories it writes, devices, unix sockets, ' +
+        'listening ports, and the account files it reads. /proc, /sys, /etc/shadow and keys are reported as ' +
         'skipped, never suggested. The program is stopped by PID after --duration or once every --probe passes.',
     )
     .argument('<command...>', 'the program and its arguments (after --)')
