@@ -1,6 +1,7 @@
 import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, JailwrightError } from '../errors.js';
+import { isAlive } from '../host/processes.js';
 
 /** A held build lock; `release` removes it. */
 export interface BuildLock {
@@ -33,7 +34,7 @@ export async function acquireBuildLock(lockPath: string, options: LockOptions = 
       await unlink(candidate).catch(() => undefined);
     }
     const holder = await lockHolder(lockPath);
-    if (holder === undefined || !isAlive(holder)) {
+    if (holder === undefined || !(await isAlive(holder))) {
       await takeOverStaleLock(lockPath, holder);
       continue;
     }
@@ -55,15 +56,6 @@ async function lockHolder(lockPath: string): Promise<number | undefined> {
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Moves a dead builder's lock aside before deleting it. If two builds notice the same stale lock,
  * only one rename finds it; the other finds a live lock (or nothing) and goes round again.
@@ -76,7 +68,7 @@ async function takeOverStaleLock(lockPath: string, deadHolder: number | undefine
     return;
   }
   const moved = await lockHolder(aside);
-  if (moved !== deadHolder && moved !== undefined && isAlive(moved)) {
+  if (moved !== deadHolder && moved !== undefined && (await isAlive(moved))) {
     // We moved a lock a live build had just taken: put it back.
     await rename(aside, lockPath).catch(() => undefined);
     return;

@@ -31,7 +31,7 @@ import { execa } from 'execa';
 import { JailwrightError, ExitCode } from '../errors.js';
 import { normalizeRateLimit, type RelaySyslog } from '../recipe/syslog-schema.js';
 import { assertJailDevIsSafe, jailSocketPath, syslogStateDirectory } from './jail-socket.js';
-import { isAlive, readPidFile, stopProcess, waitUntil } from './processes.js';
+import { isAlive, readPidFile, stopProcess, waitUntil } from '../host/processes.js';
 import { RELAY_PROGRAM_SOURCE } from './relay-program.js';
 
 /** Counters the relay keeps; `stats()` asks the running relay for fresh ones. */

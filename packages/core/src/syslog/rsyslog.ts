@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { ExitCode, JailwrightError } from '../errors.js';
 import type { DaemonPerJailSyslog, RsyslogSyslog } from '../recipe/syslog-schema.js';
 import { assertJailDevIsSafe, jailSocketPath } from './jail-socket.js';
-import { executableOf, isAlive, readPidFile, stopProcess, waitUntil } from './processes.js';
+import { executableOf, isAlive, readPidFile, stopProcess, waitUntil } from '../host/processes.js';
 
 /** rsyslog's default maximum message size is 8 KB, headers included; the jail sockets allow 64 KiB. */
 const MAX_MESSAGE_SIZE = '64k';

@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { ExitCode, JailwrightError } from '../errors.js';
 import { DEFAULT_SYSLOG, normalizeRateLimit, type Syslog, type SyslogMethod } from '../recipe/syslog-schema.js';
 import { assertJailDevIsSafe, jailSocketPath, syslogStateDirectory } from './jail-socket.js';
-import { isAlive, readPidFile, stopProcess } from './processes.js';
+import { isAlive, readPidFile, stopProcess } from '../host/processes.js';
 import { findRelay, relayArguments, relayFiles, relayProgramPath, startRelay, type RelayStats } from './relay.js';
 import {
   daemonPerJailConfig,

@@ -3,7 +3,7 @@ import { lstat, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSyslog, type RsyslogInstance, type SyslogHandle } from '../../src/index.js';
-import { isAlive, waitUntil } from '../../src/syslog/processes.js';
+import { isAlive, waitUntil } from '../../src/host/processes.js';
 import { explainSkipUnlessRoot, isRoot, makeJailParent } from '../support/root.js';
 import { buildLoggerJail, privateRsyslogConfig, sendThroughJail, waitForLines } from './support.js';
 import { startRsyslogInstance } from '../../src/index.js';
