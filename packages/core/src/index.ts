@@ -12,6 +12,8 @@ export { HostView } from './host/host-view.js';
 export * from './check/index.js';
 export * from './syslog/index.js';
 export { launchCommand, CHROOT_STEP_CAPABILITIES, type LaunchCommand, type LaunchTools, type ServiceIdentity } from './launch/launch-command.js';
+export { describeLandlockScope, LANDLOCK_SCOPE_ABI, LANDLOCK_SCOPES, prepareLandlockScope, type LandlockScopePlan, type LandlockScopeStatus } from './launch/landlock-scope.js';
+export { defaultHelperDirectory, ensureHelperProgram, helperProgramPath, type HelperProgram } from './native/helper-program.js';
 export { launchFiles, type LaunchFiles } from './launch/launch-files.js';
 export type { LaunchSpec, LaunchState, LaunchStatus, ServiceExit } from './launch/launch-state.js';
 export {

@@ -12,6 +12,7 @@ import type { NormalizedLaunch } from '../recipe/launch-schema.js';
 import { loadRecipe, type LoadedRecipe } from '../recipe/load.js';
 import { resolveRecipeReference } from '../recipe/resolve-reference.js';
 import { launchCommand, type LaunchTools, type ServiceIdentity } from './launch-command.js';
+import { prepareLandlockScope, type LandlockScopeStatus } from './landlock-scope.js';
 import { launchFiles, type LaunchFiles } from './launch-files.js';
 import { type LaunchSpec, type LaunchState, readJson, writeJsonAtomically, writePidfile } from './launch-state.js';
 import { isRunning, processIdentity, type ProcessIdentity, signalProcess, waitGone } from '../host/processes.js';
@@ -41,6 +42,8 @@ export interface ServiceStatus {
   restarts: number;
   lastExit?: LaunchState['lastExit'];
   problem?: string | undefined;
+  /** While it runs: whether Landlock scopes confine it (a missing scope is a warning, not a failure). */
+  landlock?: LandlockScopeStatus | undefined;
   log: string;
 }
 
@@ -68,7 +71,9 @@ function assertRootUser(action: string): void {
   }
 }
 
-const TOOL_PACKAGES: Record<keyof LaunchTools, string> = {
+type HostTool = Exclude<keyof LaunchTools, 'landlock'>;
+
+const TOOL_PACKAGES: Record<HostTool, string> = {
   unshare: 'util-linux',
   setsid: 'util-linux',
   setpriv: 'util-linux',
@@ -81,7 +86,7 @@ const TOOL_PACKAGES: Record<keyof LaunchTools, string> = {
 export async function findLaunchTools(): Promise<LaunchTools> {
   const directories = ['/usr/bin', '/bin', '/usr/sbin', '/sbin'];
   const tools: Partial<LaunchTools> = {};
-  for (const name of Object.keys(TOOL_PACKAGES) as (keyof LaunchTools)[]) {
+  for (const name of Object.keys(TOOL_PACKAGES) as HostTool[]) {
     for (const directory of directories) {
       const candidate = posix.join(directory, name);
       if (await access(candidate, constants.X_OK).then(() => true, () => false)) {
@@ -150,6 +155,7 @@ export function readServiceStatus(recipe: string, root: string, files: LaunchFil
       supervisorPid: supervisorUp ? state.supervisor.pid : undefined,
       startedAt,
       uptimeSeconds: startedAt ? Math.max(0, Math.round((Date.now() - Date.parse(startedAt)) / 1000)) : undefined,
+      landlock: state.landlock,
       ...(supervisorUp ? {} : { problem: 'the supervisor is gone: the service runs unsupervised (stop it, then start it again)' }),
     };
   }
@@ -208,6 +214,7 @@ export async function startService(options: StartOptions): Promise<StartOutcome>
   }
   const jailRoot = await realpath(jail.directory);
   const tools = await findLaunchTools();
+  const landlock = await prepareLandlockScope();
   const identity = await resolveServiceIdentity(launch);
   assertOwnServiceAccount(loaded.recipe.name, launch, identity);
   const program = launch.command[0] as string;
@@ -230,13 +237,14 @@ export async function startService(options: StartOptions): Promise<StartOutcome>
     recipe: loaded.recipe.name,
     recipeFile: loaded.file,
     jailRoot,
-    command: launchCommand(launch, jailRoot, identity, tools),
+    command: launchCommand(launch, jailRoot, identity, { ...tools, landlock: landlock.helper }),
     executable,
     restart: options.restart ?? launch.restart,
     stopSignal: launch.stop.signal,
     stopTimeoutMs: launch.stop.timeoutSeconds * 1000,
     readyTimeoutMs: launch.readyTimeoutSeconds * 1000,
     serviceLog: files.serviceLog,
+    landlock: landlock.status,
   };
   writeJsonAtomically(files.spec, spec);
   writePidfile(files.pidfile, undefined);

@@ -233,14 +233,16 @@ audit:
       expect(verdict.line).toContain('Connection refused');
     });
 
-    // GAP: without namespaces.net the service shares the host's network namespace, and abstract unix
-    // sockets have no path for chroot to hide: any host process listening on one (a helper, an X server,
-    // a D-Bus bus) is reachable, and one that hands out descriptors hands out the host filesystem.
-    // Fix: a new network namespace (recipe opt-in today), or Landlock's LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET
-    // (Linux 6.12) applied by the launcher. Flip to it() when the default launch blocks it.
-    it.fails('the default launch (host network namespace) blocks it', async () => {
+    // Without namespaces.net the service shares the host's network namespace, and abstract unix sockets have no
+    // path for chroot to hide: the launcher's Landlock scope (ABI 6, Linux 6.12) denies connecting to any abstract
+    // socket made outside the service's domain. This kernel must offer it; start records it in the launch state.
+    it('the default launch (host network namespace) blocks it: Landlock scopes abstract unix sockets', async () => {
       const name = await serve();
-      expectBlocked(await underJailwright(jail, ['scm-rights', name, secret]));
+      const verdict = await underJailwright(jail, ['scm-rights', name, secret]);
+      expectBlocked(verdict);
+      expect(verdict.line).toContain('Operation not permitted');
+      const state = JSON.parse(readFileSync(path.join(parent, '.jail.jailwright/launch/state.json'), 'utf8')) as { landlock?: { inForce: boolean; scopes: string[] } };
+      expect(state.landlock).toMatchObject({ inForce: true, scopes: ['abstract-unix-socket', 'signal'] });
     });
   });
 
