@@ -32,10 +32,13 @@ export {
 export * from './audit/index.js';
 export {
   RUNNING_AUDIT_SCHEMA_VERSION,
+  RUNNING_CHECKS,
   auditProcess,
+  landlockCheck,
   runRunningAudit,
   type RunningAuditReport,
   type RunningCheck,
+  type RunningCheckName,
   type RunningExpectation,
 } from './audit/running-audit.js';
 export * from './trace/index.js';

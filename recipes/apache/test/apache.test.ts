@@ -64,7 +64,9 @@ describe.skipIf(!isRoot || !haveApache)("the article's walk-through: build, star
     expect(built.stderr).toBe('');
     expect(built.code).toBe(0);
     expect(built.stdout).toContain('audit: nothing above low');
-    expect((await jailwrightApache('start', '--root', root)).code).toBe(0);
+    const started = await jailwrightApache('start', '--root', root);
+    expect(started.code).toBe(0);
+    expect(started.stdout).toMatch(/landlock: Landlock scopes abstract-unix-socket, signal in force/);
 
     const response = await fetch('http://127.0.0.1:8080/');
     expect(response.status).toBe(200);

@@ -135,6 +135,8 @@ describe.skipIf(!isRoot || !haveNamed)("named's own chroot: build, start, an aut
     const started = await jailwrightBind('start', '--root', root);
     expect(started.stderr).toBe('');
     expect(started.code).toBe(0);
+    // named chroots itself under the launcher's Landlock scopes, and still logs through the relay's /dev/log (a path socket).
+    expect(started.stdout).toMatch(/landlock: Landlock scopes abstract-unix-socket, signal in force/);
 
     const answer = await askA(5353, 'www.example.test');
     expect(answer).toEqual({ authoritative: true, rcode: 0, addresses: ['192.0.2.1'] });

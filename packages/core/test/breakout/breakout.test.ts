@@ -312,8 +312,33 @@ audit:
       expect(report).toMatchObject({ running: true, jailRoot, failed: 0 });
       expect(report.pids).toHaveLength(2);
       const checked = new Set(report.checks.map((check) => check.check));
-      for (const check of ['non-root', 'identity', 'no-new-privs', 'capabilities', 'bounding-set', 'groups', 'namespaces', 'descriptors', 'root', 'cwd']) expect(checked).toContain(check);
+      for (const check of ['non-root', 'identity', 'no-new-privs', 'capabilities', 'bounding-set', 'groups', 'namespaces', 'descriptors', 'root', 'cwd', 'landlock-scope']) expect(checked).toContain(check);
+      expect(report.checks.find((check) => check.check === 'landlock-scope')?.detail).toMatch(/^Landlock scopes abstract-unix-socket, signal in force/);
+      expect(report).toMatchObject({ failOn: 'high', failing: 0 });
       expect((await jailwright('audit', '--running', recipe, '--root', jail.root)).stdout).toMatch(/2 processes in .*\n(  ok {3}pid \d+ [a-z-]+: .*\n)+every check passed/);
+
+      // --fail-on: a medium failure (no Landlock record, as from a service started by an older jailwright) fails
+      // only --fail-on medium; a high one (the recipe now names a group the service lacks) fails high, not critical.
+      const stateFile = path.join(parent, '.jail.jailwright/launch/state.json');
+      const state = JSON.parse(readFileSync(stateFile, 'utf8')) as Record<string, unknown>;
+      await writeFile(stateFile, JSON.stringify({ ...state, landlock: undefined }));
+      try {
+        const passing = await jailwright('audit', '--running', recipe, '--root', jail.root);
+        expect(passing.code).toBe(0);
+        expect(passing.stdout).toMatch(/FAIL pid \d+ landlock-scope \(medium\): no Landlock record/);
+        expect(passing.stdout).toContain('1 check failed, 0 at or above --fail-on high: the audit passes');
+        const medium = await jailwright('audit', '--running', recipe, '--root', jail.root, '--fail-on', 'medium', '--json');
+        expect(medium.code).toBe(1);
+        expect(JSON.parse(medium.stdout)).toMatchObject({ failed: 1, failOn: 'medium', failing: 1 });
+      } finally {
+        await writeFile(stateFile, JSON.stringify(state));
+      }
+      const regrouped = await writeRecipe(path.join(parent, 'recipes'), 'regrouped', readFileSync(recipe, 'utf8').replace('launch:\n', 'launch:\n  groups: [users]\n'));
+      const high = await jailwright('audit', '--running', regrouped, '--root', jail.root);
+      expect(high.code).toBe(1);
+      expect(high.stdout).toMatch(/FAIL pid \d+ groups \(high\): supplementary groups \[\], the recipe names \[100\]/);
+      expect((await jailwright('audit', '--running', regrouped, '--root', jail.root, '--fail-on', 'critical')).code).toBe(0);
+      expect((await jailwright('audit', '--running', regrouped, '--root', jail.root, '--fail-on', 'low')).code).toBe(2);
     } finally {
       await jailwright('stop', recipe, '--root', jail.root);
     }
