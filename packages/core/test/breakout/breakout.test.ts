@@ -72,6 +72,7 @@ describe.skipIf(!isRoot)('breakout: escapes that work from a naive chroot fail u
   files:
     - { path: ${path.join(bin, 'probe')}, to: /usr/bin/probe }
     - { path: ${path.join(bin, 'probe-suid')}, to: /usr/bin/probe-suid, keepSetuid: true, reason: "breakout test: a setuid-root binary planted in the jail" }
+    - { path: ${path.join(bin, 'probe-suid')}, to: /usr/bin/probe-suid-stripped }
   users: [{ name: ${ACCOUNT}, create: true }]
   directories: [{ path: /work, owner: ${ACCOUNT}, mode: "0755" }]
   devices: ["null"]
@@ -246,7 +247,7 @@ audit:
     });
   });
 
-  it('a setuid-root binary planted in the jail (kept by keepSetuid): the naive service becomes root and double-chroots out; no_new_privs alone stops it, and jailwright adds nosuid', async () => {
+  it('a setuid-root binary planted in the jail: the naive service becomes root and double-chroots out; each of no_new_privs, the nosuid fence and build stripping the bit stops it alone', async () => {
     const exploit = ['exec', '/usr/bin/probe-suid', 'double-chroot', secret];
     const naiveVerdict = await naive(userspec()[0] as string, [...userspec().slice(1), ...exploit], started);
     expectEscaped(naiveVerdict);
@@ -256,8 +257,31 @@ audit:
     expectBlocked(withNoNewPrivs);
     expect(withNoNewPrivs.line).not.toContain('became euid 0');
     expect(statSync(path.join(jailRoot, 'usr/bin/probe-suid')).mode & 0o4000).toBe(0o4000);
+
+    // build strips the bit of a setuid file the recipe does not keep: the weak launch, without no_new_privs, stays non-root.
+    expect(statSync(path.join(jailRoot, 'usr/bin/probe-suid-stripped')).mode & 0o6000).toBe(0);
+    const stripped = await naive(userspec()[0] as string, [...userspec().slice(1), 'exec', '/usr/bin/probe-suid-stripped', 'double-chroot', secret], started);
+    expectBlocked(stripped);
+    expect(stripped.line).not.toContain('became euid 0');
+
+    // jailwright's mount fence alone: the weak launch (no no_new_privs) run inside a jailwright service's mount
+    // namespace, where the jail is the nosuid bind mount start made, gets no euid 0 from the kept setuid bit.
+    const holder = await probeRecipe(jail, ['idle']);
+    const start = await startProbe(jail, holder);
+    expect(start.code, start.stderr).toBe(0);
+    try {
+      const state = JSON.parse(readFileSync(path.join(parent, '.jail.jailwright/launch/state.json'), 'utf8')) as { service: { pid: number } };
+      const fenced = await naive('nsenter', [`--target=${state.service.pid}`, '--mount', '--', ...userspec(), ...exploit], started);
+      expectBlocked(fenced);
+      expect(fenced.line).not.toContain('became euid 0');
+      expect(fenced.line).toContain('chroot usr: Operation not permitted');
+    } finally {
+      await jailwright('stop', holder, '--root', jail.root);
+    }
+
     const verdict = await underJailwright(jail, exploit);
     expectBlocked(verdict);
+    expect(verdict.line).not.toContain('became euid 0');
     expect(verdict.line).toContain('chroot usr: Operation not permitted');
   });
 
