@@ -11,6 +11,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { APACHE_BINARY, apacheFiles, recipeYaml } from './apache-workload.mjs';
+import { fail, parseBenchArguments } from './bench-arguments.mjs';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ENGINE = join(REPO, 'packages/core/dist/index.js');
@@ -23,27 +24,6 @@ const USAGE = `usage: sudo node bench/many-jails.mjs [--jails N] [--parent DIR] 
 
 Exit codes: 0 ran (read the ratio against the target), 1 a build or the audit failed, 2 prerequisites or usage.`;
 
-function parseArguments(argv) {
-  const options = { jails: 100, parent: '/srv', json: false };
-  for (let index = 0; index < argv.length; index++) {
-    const argument = argv[index];
-    if (argument === '--jails') options.jails = Number(argv[++index]);
-    else if (argument === '--parent') options.parent = resolve(argv[++index] ?? '');
-    else if (argument === '--json') options.json = true;
-    else if (argument === '-h' || argument === '--help') {
-      process.stdout.write(`${USAGE}\n`);
-      process.exit(0);
-    } else fail(2, `unknown argument ${argument}\n\n${USAGE}`);
-  }
-  if (!Number.isInteger(options.jails) || options.jails < 1) fail(2, '--jails must be an integer >= 1');
-  return options;
-}
-
-function fail(code, message) {
-  process.stderr.write(`bench: ${message}\n`);
-  process.exit(code);
-}
-
 /** Bytes on disk of everything under `paths`, each inode counted once across all of them (du -s -c). */
 function diskBytes(paths) {
   const result = spawnSync('du', ['-s', '-c', '--block-size=1', ...paths], { encoding: 'utf8' });
@@ -54,7 +34,7 @@ function diskBytes(paths) {
 const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
 
 async function main() {
-  const options = parseArguments(process.argv.slice(2));
+  const options = parseBenchArguments(process.argv.slice(2), { jails: 100 }, USAGE);
   if (process.getuid?.() !== 0) fail(2, 'run as root (jails are chowned)');
   if (!existsSync(APACHE_BINARY)) fail(2, 'apache2 is not installed: apt-get install -y apache2');
   if (!existsSync(ENGINE)) fail(2, 'build @jailwright/core first: npx turbo run build');

@@ -12,6 +12,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writ
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { APACHE_BINARY, apacheFiles, recipeYaml } from './apache-workload.mjs';
+import { fail, parseBenchArguments } from './bench-arguments.mjs';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CORE_DIST = join(REPO, 'packages/core/dist');
@@ -23,27 +24,6 @@ const USAGE = `usage: sudo node bench/update.mjs [--runs N] [--parent DIR] [--js
   --json         results as JSON on stdout
 
 Exit codes: 0 ran (read the ratio), 1 a step failed, 2 prerequisites or usage.`;
-
-function fail(code, message) {
-  process.stderr.write(`bench: ${message}\n`);
-  process.exit(code);
-}
-
-function parseArguments(argv) {
-  const options = { runs: 5, parent: '/srv', json: false };
-  for (let index = 0; index < argv.length; index++) {
-    const argument = argv[index];
-    if (argument === '--runs') options.runs = Number(argv[++index]);
-    else if (argument === '--parent') options.parent = resolve(argv[++index] ?? '');
-    else if (argument === '--json') options.json = true;
-    else if (argument === '-h' || argument === '--help') {
-      process.stdout.write(`${USAGE}\n`);
-      process.exit(0);
-    } else fail(2, `unknown argument ${argument}\n\n${USAGE}`);
-  }
-  if (!Number.isInteger(options.runs) || options.runs < 1) fail(2, '--runs must be an integer >= 1');
-  return options;
-}
 
 function run(command, args) {
   const result = spawnSync(command, args, { encoding: 'utf8' });
@@ -67,7 +47,7 @@ async function timedCall(fn) {
 }
 
 async function main() {
-  const options = parseArguments(process.argv.slice(2));
+  const options = parseBenchArguments(process.argv.slice(2), { runs: 5 }, USAGE);
   if (process.getuid?.() !== 0) fail(2, 'run as root (jails are chowned, ldconfig is run)');
   if (!existsSync(APACHE_BINARY)) fail(2, 'apache2 is not installed: apt-get install -y apache2');
   if (!existsSync(CLI)) fail(2, 'build @jailwright/core first: npx turbo run build');

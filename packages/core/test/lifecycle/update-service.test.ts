@@ -1,9 +1,9 @@
 import { readFileSync, readlinkSync } from 'node:fs';
-import { connect } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JailList, OutdatedReport, UpdateReport } from '../../src/index.js';
 import { explainSkipUnlessRoot, isRoot, jailwright, makeJailParent, run, writeRecipe } from '../support/root.js';
+import { answer } from '../launch/fixtures.js';
 import { HostLibrary } from './host-library.js';
 
 explainSkipUnlessRoot('update --restart and its rollback, with a running service (real chroot launch, gcc, ldconfig)');
@@ -43,15 +43,6 @@ int main(int argc, char **argv) {
 }
 `;
 
-function answer(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(PORT, '127.0.0.1');
-    let text = '';
-    socket.on('data', (chunk) => (text += chunk.toString()));
-    socket.on('end', () => resolve(text));
-    socket.on('error', reject);
-  });
-}
 
 describe.skipIf(!isRoot)('update --restart with a running service, and its rollback', () => {
   let parent: string;
@@ -104,7 +95,7 @@ probes:
     const started = await jailwright('start', recipe, '--root', root);
     expect(started.stderr).toBe('');
     expect(started.code).toBe(0);
-    expect(await answer()).toBe('jwsvc 1\n');
+    expect(await answer(PORT)).toBe('jwsvc 1\n');
   });
 
   afterAll(async () => {
@@ -132,7 +123,7 @@ probes:
     expect(after.report.packages).toEqual([]);
     expect(after.report.running.staleMappings).toContainEqual(expect.objectContaining({ path: libraryFile, generation: report.previousGeneration }));
     expect(after.code).toBe(1);
-    expect(await answer()).toBe('jwsvc 1\n');
+    expect(await answer(PORT)).toBe('jwsvc 1\n');
     expect((await listed())?.state).toBe('stale');
   });
 
@@ -140,7 +131,7 @@ probes:
     const { code, report } = await update('--restart');
     expect(code).toBe(0);
     expect(report.restart).toMatchObject({ restarted: true, ok: true, rolledBack: false });
-    expect(await answer()).toBe('jwsvc 2\n');
+    expect(await answer(PORT)).toBe('jwsvc 2\n');
     expect((await outdated()).code).toBe(0);
     expect((await listed())?.state).toBe('running');
     expect(readFileSync(path.join(root, 'var/log/jwsvc/service.log'), 'utf8')).toBe('started with jwsvc 1\nstarted with jwsvc 2\n');
@@ -155,7 +146,7 @@ probes:
     expect(code).toBe(1);
     expect(readlinkSync(root)).toBe(good);
     expect(report.generation).toBe(path.basename(good));
-    expect(await answer()).toBe('jwsvc 2\n');
+    expect(await answer(PORT)).toBe('jwsvc 2\n');
     expect((await listed())?.state).toBe('running');
     const text = await jailwright('status', recipe, '--root', root);
     expect(text.code).toBe(0);
