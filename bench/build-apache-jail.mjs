@@ -11,13 +11,12 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { APACHE_BINARY, APACHE_MODULES, apacheFiles, recipeYaml } from './apache-workload.mjs';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CORE_DIST = join(REPO, 'packages/core/dist');
 const CLI = join(CORE_DIST, 'cli/main.js');
 const ENGINE = join(CORE_DIST, 'index.js');
-const APACHE_BINARY = '/usr/sbin/apache2';
-const APACHE_MODULES = '/usr/lib/apache2/modules';
 const TARGET_COLD_VS_JKCP = 0.2;
 const TARGET_NOOP_VS_COLD = 0.05;
 
@@ -137,23 +136,6 @@ function checkPrerequisites(options) {
     process.exit(2);
   }
   return { jkCp, lddtree, python };
-}
-
-/** The same file list for every tool: the apache2 binary and every loadable module (*.so). */
-function apacheFiles() {
-  const modules = readdirSync(APACHE_MODULES)
-    .filter((name) => name.endsWith('.so'))
-    .sort()
-    .map((name) => join(APACHE_MODULES, name))
-    .filter((path) => lstatSync(path).isFile());
-  return [APACHE_BINARY, ...modules];
-}
-
-function recipeYaml(name, files, include) {
-  const lines = ['specVersion: 1', `name: ${name}`, 'jail:'];
-  if (include.length > 0) lines.push(`  include: [${include.join(', ')}]`);
-  lines.push('  files:', ...files.map((file) => `    - ${file}`));
-  return `${lines.join('\n')}\n`;
 }
 
 // ---------------------------------------------------------------------------------------------

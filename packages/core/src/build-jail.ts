@@ -5,7 +5,7 @@ import type { AuditReport, AuditVerdict } from './audit/index.js';
 import { findUpToDateJail } from './apply/up-to-date.js';
 import type { Plan } from './plan/types.js';
 import type { MissingSymbolsReport } from './trace/missing-symbols.js';
-import type { AuditAllowEntry, AuditSeverity, NormalizedRecipe } from './recipe/index.js';
+import type { AuditSeverity, NormalizedRecipe } from './recipe/index.js';
 import { readRecipeText } from './recipe/read-recipe-text.js';
 import { resolveRecipeReference } from './recipe/resolve-reference.js';
 import { ENGINE_VERSION } from './version.js';
@@ -29,6 +29,8 @@ export interface BuildJailOptions {
   auditFailOn?: AuditSeverity | undefined;
   /** Look for undefined symbols no object in a new generation defines (default true). */
   symbols?: boolean | undefined;
+  /** Keep the previous generation after the swap, for a rollback (see applyPlan). */
+  keepPrevious?: boolean | undefined;
 }
 
 /** What `buildJail` did. `plan` is absent when the jail was found up to date without planning. */
@@ -118,7 +120,11 @@ export async function buildJail(options: BuildJailOptions): Promise<BuildJailOut
     inputs: { recipeSha256, engineVersion: ENGINE_VERSION, link, paths: stampInputs(host.consulted()) },
     onProgress: options.onProgress,
     onWait: options.onWait,
+    keepPrevious: options.keepPrevious,
   });
+  // The registry of this host's jails (jailwright list); a registry that cannot be written never fails a build.
+  const { registerJail } = await import('./lifecycle/registry.js');
+  await registerJail({ root, recipe: recipe.name, recipeFile }).catch(() => undefined);
   const outcome: BuildJailOutcome = { recipeFile, recipeName: recipe.name, root, plan, createdAccounts, result };
   if (!result.changed) return outcome;
   if (options.audit !== false) outcome.audit = await auditBuiltJail(root, recipe, recipeFile, link, options);
@@ -129,10 +135,7 @@ export async function buildJail(options: BuildJailOptions): Promise<BuildJailOut
   return outcome;
 }
 
-/**
- * Audits a freshly built generation. What the recipe chose on purpose is allowed with the recipe's own
- * words: setuid bits it keeps (with their reason) and inodes it shares with the host (`link: hard`).
- */
+/** Audits a freshly built generation, allowing what the recipe chose on purpose (see deliberateChoices). */
 async function auditBuiltJail(
   root: string,
   recipe: NormalizedRecipe,
@@ -140,16 +143,8 @@ async function auditBuiltJail(
   link: 'copy' | 'hard' | null,
   options: BuildJailOptions,
 ): Promise<{ report: AuditReport; verdict: AuditVerdict }> {
-  const { auditJail, failingFindings } = await import('./audit/index.js');
-  const allow: AuditAllowEntry[] = [...(recipe.audit?.allow ?? [])];
-  for (const file of recipe.jail.files.filter((entry) => entry.keepSetuid)) {
-    const reason = `kept by the recipe (keepSetuid): ${file.reason ?? 'no reason given'}`;
-    allow.push({ check: 'setuid-file', path: file.to, reason }, { check: 'setgid-file', path: file.to, reason });
-  }
-  if ((link ?? recipe.jail.link) === 'hard') {
-    const reason = 'the recipe hard-links host files (link: hard)';
-    allow.push({ check: 'host-inode', path: '/**', reason }, { check: 'hard-link', path: '/**', reason });
-  }
+  const [{ auditJail, failingFindings }, { deliberateChoices }] = await Promise.all([import('./audit/index.js'), import('./audit/deliberate-choices.js')]);
+  const allow = deliberateChoices(recipe, link);
   const report = await auditJail(root, { allow, allowTty: recipe.jail.devices.includes('tty') });
   const failOn = options.auditFailOn ?? 'high';
   const failing = failingFindings(report.findings, failOn).length;

@@ -42,3 +42,10 @@ export {
   type RunningExpectation,
 } from './audit/running-audit.js';
 export * from './trace/index.js';
+export { verifyJail, formatVerifyText, type VerifyReport } from './lifecycle/verify-jail.js';
+export { findOutdated, formatOutdatedText, type OutdatedFile, type OutdatedReport, type StaleMapping } from './lifecycle/outdated.js';
+export { updateJail, formatUpdateText, type PlanChange, type UpdateOptions, type UpdateReport } from './lifecycle/update-jail.js';
+export { listJails, formatJailList, type JailList, type ListedJail } from './lifecycle/list-jails.js';
+export { registryDirectory, type RegistryEntry } from './lifecycle/registry.js';
+export { serviceDataDirectories } from './apply/service-data.js';
+export { rollBack } from './apply/apply.js';

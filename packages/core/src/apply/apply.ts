@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { chmod, chown, lchown, link, lstat, mkdir, open, readdir, readFile, rename, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, lchown, link, lstat, mkdir, open, readdir, readFile, realpath, rename, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -27,6 +27,7 @@ import {
   readManifest,
 } from './manifest.js';
 import { assertRoot, assertSafeParents } from './root-safety.js';
+import { outermost, serviceDataDirectories } from './service-data.js';
 
 /** How `applyPlan` runs. */
 export interface ApplyOptions {
@@ -42,6 +43,8 @@ export interface ApplyOptions {
   onProgress?: (done: number, total: number) => void;
   /** Called once when the build has to wait for another one. */
   onWait?: (holderPid: number) => void;
+  /** Keep the previous generation after the swap (until the next build), so `rollBack` can return to it. */
+  keepPrevious?: boolean | undefined;
 }
 
 /** What a build did. */
@@ -101,6 +104,7 @@ export async function applyPlan(plan: Plan, root: string, options: ApplyOptions)
     const generation = generationName((previous ? (generationNumber(previous.generation) ?? 0) : 0) + 1);
     const staging = posix.join(layout.state, `staging-${process.pid}`);
     const { entries, bytesCopied } = await buildTree(staging, plan.operations, options.onProgress);
+    if (previous) await carryServiceData(previous.directory, staging, entries);
     const manifest: Manifest = {
       format: 1,
       recipe: plan.recipe,
@@ -119,7 +123,7 @@ export async function applyPlan(plan: Plan, root: string, options: ApplyOptions)
     await writeManifest(manifestFile, manifest);
     await swapRoot(layout, generation, current.kind === 'empty-directory');
     // A service still running in the previous tree keeps it; a later build removes it once the service is gone.
-    if (previous && !pinned.has(previous.generation)) await removeGeneration(layout, previous.generation);
+    if (previous && !pinned.has(previous.generation) && !options.keepPrevious) await removeGeneration(layout, previous.generation);
     return {
       changed: true,
       root: layout.root,
@@ -131,6 +135,47 @@ export async function applyPlan(plan: Plan, root: string, options: ApplyOptions)
     };
   } finally {
     await lock.release();
+  }
+}
+
+/**
+ * Points the root back at an earlier generation that is still on disk (kept by `keepPrevious` or by a
+ * running service), under the build lock, with the same single rename a build uses.
+ */
+export async function rollBack(root: string, generation: string): Promise<void> {
+  assertRoot('rolling a jail back');
+  const layout = jailLayout(root);
+  const lock = await acquireBuildLock(layout.lock, { waitMs: 30_000 });
+  try {
+    if (!(await readManifest(manifestPath(layout, generation))) || !(await lstat(posix.join(layout.state, generation)).catch(() => undefined))?.isDirectory()) {
+      throw new JailwrightError(`cannot roll ${layout.root} back to ${generation}: that generation is no longer on disk`);
+    }
+    await swapRoot(layout, generation, false);
+  } finally {
+    await lock.release();
+  }
+}
+
+/**
+ * The service's data (what it wrote into its log, spool and run directories) is not part of any plan:
+ * copy it from the previous generation into the new one before the swap, so a rebuild keeps it. The
+ * copy keeps owners, modes and times, never follows a symlink (cp -a copies links as links), and each
+ * directory is taken only when it is a real directory at its real path in the previous generation.
+ */
+async function carryServiceData(previous: string, staging: string, entries: readonly ManifestEntry[]): Promise<void> {
+  const previousReal = await realpath(previous);
+  for (const directory of outermost(serviceDataDirectories(entries))) {
+    const from = posix.join(previousReal, directory);
+    if ((await realpath(from).catch(() => undefined)) !== from) continue;
+    const children = await readdir(from);
+    if (children.length === 0) continue;
+    await execFileAsync('cp', ['-a', '--no-dereference', '-t', posix.join(staging, directory), ...children.map((child) => posix.join(from, child))]).catch(
+      (error: { stderr?: string; message: string }) => {
+        throw new JailwrightError(`could not carry the service's data in ${directory} over to the new generation: ${error.stderr || error.message}`, {
+          hint: `Look at ${from}: the previous generation is left in place.`,
+        });
+      },
+    );
   }
 }
 

@@ -124,14 +124,19 @@ export interface Drift {
   detail: string;
 }
 
-/** Compares a jail tree with its manifest by content (sha256), type, mode, owner, link target and device numbers. */
-export async function compareWithManifest(directory: string, manifest: Manifest): Promise<Drift[]> {
+/**
+ * Compares a jail tree with its manifest by content (sha256), type, mode, owner, link target and device
+ * numbers. What lies below `ignoreContentsOf` (the service's data directories) is not walked.
+ */
+export async function compareWithManifest(directory: string, manifest: Manifest, ignoreContentsOf: readonly string[] = []): Promise<Drift[]> {
   const drift: Drift[] = [];
   const expected = new Map(manifest.entries.map((entry) => [entry.path, entry]));
-  for (const path of await walk(directory)) {
+  const skipped = new Set(ignoreContentsOf);
+  for (const path of await walk(directory, '/', skipped)) {
     if (!expected.has(path)) drift.push({ path, change: 'added', detail: 'not in the manifest' });
   }
   for (const entry of manifest.entries) {
+    if ([...skipped].some((skip) => entry.path.startsWith(`${skip}/`))) continue;
     const full = posix.join(directory, entry.path);
     const info = await lstat(full).catch(() => undefined);
     if (!info) {
@@ -164,11 +169,12 @@ export async function compareWithManifest(directory: string, manifest: Manifest)
   return drift;
 }
 
-async function walk(directory: string, relative = '/'): Promise<string[]> {
+async function walk(directory: string, relative: string, skipped: ReadonlySet<string>): Promise<string[]> {
   const paths = [relative];
+  if (skipped.has(relative)) return paths;
   for (const entry of await readdir(posix.join(directory, relative), { withFileTypes: true })) {
     const child = posix.join(relative, entry.name);
-    if (entry.isDirectory()) paths.push(...(await walk(directory, child)));
+    if (entry.isDirectory()) paths.push(...(await walk(directory, child, skipped)));
     else paths.push(child);
   }
   return paths;

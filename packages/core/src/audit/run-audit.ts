@@ -1,5 +1,6 @@
 import { ExitCode, type ExitCodeValue } from '../errors.js';
-import { readManifest } from '../apply/manifest.js';
+import { type Manifest, readManifest } from '../apply/manifest.js';
+import { deliberateChoices } from './deliberate-choices.js';
 import { loadRecipe } from '../recipe/load.js';
 import { resolveRecipeReference } from '../recipe/resolve-reference.js';
 import { auditJail, generationManifestPath } from './audit-jail.js';
@@ -34,7 +35,7 @@ export async function runAudit(root: string, options: AuditCommandOptions = {}):
   const recipeFile = options.recipe !== undefined ? await resolveRecipeReference(options.recipe, { cwd: options.cwd }) : await builtFromRecipe(root);
   const recipe = recipeFile ? (await loadRecipe(recipeFile)).recipe : undefined;
   const report = await auditJail(root, {
-    allow: recipe?.audit?.allow,
+    allow: recipe ? deliberateChoices(recipe, (await currentManifest(root))?.inputs?.link) : undefined,
     allowTty: recipe ? recipe.jail.devices.includes('tty') : undefined,
   });
   const failing = failingFindings(report.findings, failOn).length;
@@ -43,11 +44,16 @@ export async function runAudit(root: string, options: AuditCommandOptions = {}):
   return { report, verdict, output, exitCode: verdict.passed ? ExitCode.ok : ExitCode.findings };
 }
 
-/** The recipe file the manifest of the jail's current generation names, when it still exists. */
-async function builtFromRecipe(root: string): Promise<string | undefined> {
+/** The manifest of the jail's current generation, when there is one. */
+async function currentManifest(root: string): Promise<Manifest | undefined> {
   const directory = await realpath(root).catch(() => undefined);
   const manifestFile = directory ? generationManifestPath(directory) : undefined;
-  const recipeFile = manifestFile ? (await readManifest(manifestFile))?.recipeFile : undefined;
+  return manifestFile ? readManifest(manifestFile) : undefined;
+}
+
+/** The recipe file the manifest of the jail's current generation names, when it still exists. */
+async function builtFromRecipe(root: string): Promise<string | undefined> {
+  const recipeFile = (await currentManifest(root))?.recipeFile;
   if (!recipeFile) return undefined;
   return (await realpath(recipeFile).catch(() => undefined)) ? recipeFile : undefined;
 }

@@ -5,7 +5,9 @@ import { registerAuditCommand } from './audit-command.js';
 import { registerBuildCommand } from './build-command.js';
 import { registerCheckCommand } from './check-command.js';
 import { registerLearnCommand } from './learn-command.js';
+import { registerListCommand } from './list-command.js';
 import { registerLogsCommand } from './logs-command.js';
+import { registerOutdatedCommand } from './outdated-command.js';
 import { registerRestartCommand } from './restart-command.js';
 import { runCommand } from './run-command.js';
 import { registerStartCommand } from './start-command.js';
@@ -13,6 +15,8 @@ import { registerStatusCommand } from './status-command.js';
 import { registerStopCommand } from './stop-command.js';
 import { registerSymbolsCommand } from './symbols-command.js';
 import { registerTraceCommand } from './trace-command.js';
+import { registerUpdateCommand } from './update-command.js';
+import { registerVerifyCommand } from './verify-command.js';
 
 const program = new Command()
   .name('jailwright')
@@ -36,6 +40,10 @@ Example:
 
 registerBuildCommand(program);
 registerAuditCommand(program);
+registerVerifyCommand(program);
+registerOutdatedCommand(program);
+registerUpdateCommand(program);
+registerListCommand(program);
 registerStartCommand(program);
 registerStopCommand(program);
 registerRestartCommand(program);

@@ -1,4 +1,5 @@
 import { readFileSync, readlinkSync, readdirSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -95,4 +96,15 @@ export async function waitFor<T>(what: string, probe: () => T | undefined, timeo
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(5);
   }
+}
+
+/** Connects to 127.0.0.1:`port` and returns everything the service writes before it closes the connection. */
+export function answer(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    socket.on('data', (chunk) => (text += chunk.toString()));
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+  });
 }

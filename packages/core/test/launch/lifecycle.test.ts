@@ -1,12 +1,11 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LaunchSpec, LaunchState } from '../../src/index.js';
 import { CLI, explainSkipUnlessRoot, isRoot, jailwright, makeJailParent, run, writeRecipe } from '../support/root.js';
-import { alive, fenceFailures, waitFor } from './fixtures.js';
+import { alive, answer, fenceFailures, waitFor } from './fixtures.js';
 import { processesWithUid } from '../../src/launch/service-account.js';
 
 explainSkipUnlessRoot('the service lifecycle tests (restart, --foreground, stop escalation, status, accounts, readiness)');
@@ -59,16 +58,6 @@ int main(int argc, char **argv) {
 
 function pidsOf(state: LaunchState): number[] {
   return [state.service?.pid, state.launcher?.pid, state.supervisor.pid].filter((pid): pid is number => pid !== undefined);
-}
-
-function answer(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let text = '';
-    socket.on('data', (chunk) => (text += chunk.toString()));
-    socket.on('end', () => resolve(text));
-    socket.on('error', reject);
-  });
 }
 
 describe.skipIf(!isRoot)('the service lifecycle: restart, --foreground, stop escalation, status, accounts, readiness', () => {

@@ -1,0 +1,121 @@
+import { readlinkSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OutdatedReport, UpdateReport } from '../../src/index.js';
+import { explainSkipUnlessRoot, isRoot, jailwright, makeJailParent, run, writeRecipe } from '../support/root.js';
+import { HostLibrary } from './host-library.js';
+
+explainSkipUnlessRoot('outdated and update against a real host library change (gcc, ld.so.conf.d, ldconfig, chroot)');
+
+const PROGRAM = String.raw`
+#include <stdio.h>
+int jwup_version(void);
+int main(void) { printf("jwup %d\n", jwup_version()); return 0; }
+`;
+
+describe.skipIf(!isRoot)('outdated and update after a host upgrade of a library the jail uses', () => {
+  let parent: string;
+  let cleanup: () => Promise<void>;
+  let library: HostLibrary;
+  let recipe: string;
+  let root: string;
+  let program: string;
+
+  const runInJail = () => run('chroot', [root, program]);
+  const outdated = async () => {
+    const result = await jailwright('outdated', root, '--json');
+    return { code: result.code, report: JSON.parse(result.stdout) as OutdatedReport };
+  };
+  const outdatedPaths = (report: OutdatedReport) => report.packages.flatMap((group) => group.files.map((file) => `${file.change} ${file.path}`));
+
+  beforeAll(async () => {
+    ({ parent, cleanup } = await makeJailParent());
+    process.env.JAILWRIGHT_REGISTRY = path.join(parent, 'registry');
+    library = new HostLibrary(path.join(parent, 'prefix'), 'jwup');
+    await library.register();
+    await library.installLibrary(1, 1);
+    program = await library.installProgram('jwup-prog', PROGRAM);
+    recipe = await writeRecipe(parent, 'jwup', `specVersion: 1\nname: jwup\njail:\n  files: [${program}]\n`);
+    root = path.join(parent, 'jwup');
+    const built = await jailwright('build', recipe, '--root', root);
+    expect(built.stderr).toBe('');
+    expect(built.code).toBe(0);
+    expect((await runInJail()).stdout).toBe('jwup 1\n');
+  });
+
+  afterAll(async () => {
+    await library?.remove();
+    delete process.env.JAILWRIGHT_REGISTRY;
+    await cleanup?.();
+  });
+
+  it('a jail fresh from its build is not outdated', async () => {
+    const { code, report } = await outdated();
+    expect(outdatedPaths(report)).toEqual([]);
+    expect(report.packageOwnersKnown).toBe(true);
+    expect(code).toBe(0);
+  });
+
+  it('same soname, new bytes: outdated names the library, update copies the new one in', async () => {
+    const file = await library.installLibrary(1, 11);
+    const { code, report } = await outdated();
+    expect(code).toBe(1);
+    expect(outdatedPaths(report)).toContain(`changed ${file}`);
+    // No Debian package owns a file in the test's prefix; the libc the program also uses is unchanged.
+    expect(report.packages.find((group) => group.files.some((entry) => entry.path === file))?.package).toBeNull();
+    expect((await runInJail()).stdout).toBe('jwup 1\n');
+
+    const dryRun = await jailwright('update', root, '--dry-run', '--json');
+    expect(dryRun.code).toBe(0);
+    const planned = JSON.parse(dryRun.stdout) as UpdateReport;
+    expect(planned.changes).toContainEqual({ path: file, change: 'changed', detail: 'new content' });
+    expect((await runInJail()).stdout).toBe('jwup 1\n');
+
+    const updated = await jailwright('update', root, '--json');
+    expect(updated.stderr).toBe('');
+    expect(updated.code).toBe(0);
+    const report2 = JSON.parse(updated.stdout) as UpdateReport;
+    expect(report2.generation).not.toBe(report2.previousGeneration);
+    expect(report2.changes).toContainEqual({ path: file, change: 'changed', detail: 'new content' });
+    expect((await runInJail()).stdout).toBe('jwup 11\n');
+    expect(outdatedPaths((await outdated()).report)).toEqual([]);
+  });
+
+  it('a renamed soname (libjwup.so.1 -> .so.2, program relinked, .so.1 removed): outdated sees it, update repairs it', async () => {
+    const file = await library.installLibrary(2, 2);
+    await library.installProgram('jwup-prog', PROGRAM);
+    await library.removeLibrary(1);
+    const old = path.join(library.lib, 'libjwup.so.1.0');
+    const { code, report } = await outdated();
+    expect(code).toBe(1);
+    expect(outdatedPaths(report)).toEqual(expect.arrayContaining([`changed ${program}`, `gone ${old}`]));
+    // The old program in the jail still runs with the old library: the jail is consistent, only stale.
+    expect((await runInJail()).stdout).toBe('jwup 11\n');
+
+    const dryRun = JSON.parse((await jailwright('update', root, '--dry-run', '--json')).stdout) as UpdateReport;
+    const summary = dryRun.changes.map((change) => `${change.change} ${change.path}`);
+    expect(summary).toEqual(expect.arrayContaining([`added ${file}`, `added ${path.join(library.lib, 'libjwup.so.2')}`, `removed ${old}`, `removed ${path.join(library.lib, 'libjwup.so.1')}`, `changed ${program}`]));
+
+    const updated = await jailwright('update', root);
+    expect(updated.stderr).toBe('');
+    expect(updated.code).toBe(0);
+    expect(updated.stdout).toContain(`+ ${file}`);
+    expect(updated.stdout).toContain(`- ${old}`);
+    expect(await runInJail()).toMatchObject({ code: 0, stdout: 'jwup 2\n' });
+    expect(outdatedPaths((await outdated()).report)).toEqual([]);
+    const verified = await jailwright('verify', root);
+    expect(verified.code).toBe(0);
+  });
+
+  it('update says so when nothing changed, and refuses what is not a jail (exit 2)', async () => {
+    const same = await jailwright('update', root);
+    expect(same.code).toBe(0);
+    expect(same.stdout).toContain('is up to date with the host');
+    await mkdir(path.join(parent, 'plain'));
+    const foreign = await jailwright('update', path.join(parent, 'plain'));
+    expect(foreign.code).toBe(2);
+    expect(foreign.stderr).toContain('is not a jail built by jailwright');
+    expect(readlinkSync(root)).toMatch(/^\.jwup\.jailwright\/generation-\d{6}$/);
+  });
+});
