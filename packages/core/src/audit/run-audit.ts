@@ -44,7 +44,7 @@ export async function runAudit(root: string, options: AuditCommandOptions = {}):
 }
 
 /** The recipe file the manifest of the jail's current generation names, when it still exists. */
-async function builtFromRecipe(root: string): Promise<string | undefined> {
+export async function builtFromRecipe(root: string): Promise<string | undefined> {
   const directory = await realpath(root).catch(() => undefined);
   const manifestFile = directory ? generationManifestPath(directory) : undefined;
   const recipeFile = manifestFile ? (await readManifest(manifestFile))?.recipeFile : undefined;

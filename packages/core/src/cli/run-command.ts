@@ -3,7 +3,8 @@ import { ExitCode, JailwrightError } from '../errors.js';
 
 /** Runs the CLI, turning errors into a message on stderr and the exit code they carry. */
 export async function runCommand(program: Command, argv: readonly string[]): Promise<void> {
-  program.exitOverride();
+  // Subcommands copy the setting only when made after it: theirs is set too, so their usage errors exit 2.
+  for (const command of [program, ...program.commands]) command.exitOverride();
   try {
     await program.parseAsync(argv);
   } catch (error) {
