@@ -231,9 +231,8 @@ export async function startService(options: StartOptions): Promise<StartOutcome>
     );
   });
 
-  await mkdir(files.directory, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EEXIST') throw error;
-  });
+  // A build made the state directory beside a generation; a plain tree gets it here, root-only.
+  await mkdir(files.directory, { mode: 0o700, recursive: true });
   const info = await lstat(files.directory);
   if (!info.isDirectory() || info.uid !== 0 || info.mode & 0o077) {
     throw new JailwrightError(`${files.directory} is not a directory only root can use`, { exitCode: ExitCode.environment, hint: 'Remove it (it holds only launch bookkeeping) and start again.' });
