@@ -1,29 +1,14 @@
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, chmod } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recipeFile } from '../src/index.js';
+import { jailwrightApache } from './run-bin.js';
 
-const execFileAsync = promisify(execFile);
-const BIN = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const isRoot = process.getuid?.() === 0;
 const haveApache = existsSync('/usr/sbin/apache2');
 if (!isRoot) console.warn('skipping the jailed Apache test: it needs root (chroot, namespaces); CI runs it as root');
 else if (!haveApache) console.warn('skipping the jailed Apache test: apache2 is not installed (apt-get install -y apache2; .ci/run does)');
-
-/** Runs the package's own command, as a user who installed only @jailwright/apache would. */
-async function jailwrightApache(...args: string[]) {
-  try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [BIN, ...args], { timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failure = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof failure.code === 'number' ? failure.code : -1, stdout: failure.stdout ?? '', stderr: failure.stderr ?? '' };
-  }
-}
 
 describe('jailwright-apache', () => {
   it('teaches its commands with --help, and names its recipe', async () => {

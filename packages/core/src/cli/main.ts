@@ -4,6 +4,7 @@ import { ENGINE_VERSION } from '../version.js';
 import { registerAuditCommand } from './audit-command.js';
 import { registerBuildCommand } from './build-command.js';
 import { registerCheckCommand } from './check-command.js';
+import { registerExportCommand } from './export-command.js';
 import { registerLearnCommand } from './learn-command.js';
 import { registerListCommand } from './list-command.js';
 import { registerLogsCommand } from './logs-command.js';
@@ -53,5 +54,6 @@ registerLogsCommand(program);
 registerTraceCommand(program);
 registerLearnCommand(program);
 registerSymbolsCommand(program);
+registerExportCommand(program);
 
 await runCommand(program, process.argv);

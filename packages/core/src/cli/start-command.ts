@@ -5,6 +5,7 @@ interface StartCommandOptions {
   root?: string;
   restart?: 'no' | 'on-failure';
   foreground?: boolean;
+  plainRoot?: boolean;
   json?: boolean;
 }
 
@@ -25,12 +26,13 @@ export function registerStartCommand(program: Command): void {
     .argument('<recipe>', 'a recipe.yaml path, a recipe package (@jailwright/bind) or an installed short name (bind)')
     .option('--root <dir>', 'jail root directory (default: /srv/jails/<recipe name>)')
     .addOption(new Option('--restart <policy>', 'restart policy (default: the recipe\'s launch.restart, else "no")').choices(['no', 'on-failure']))
+    .option('--plain-root', 'the --root is a plain directory tree jailwright did not build, e.g. the rootfs of an image exported with `export --format oci` and unpacked by umoci: launch in it as it is')
     .option('--foreground', 'supervise in this process until SIGTERM or SIGINT instead of detaching')
     .option('--json', 'print the status as JSON')
     .addHelpText('after', '\nExamples:\n  sudo jailwright start ./recipe.yaml --root /srv/jails/demo --restart on-failure\n  sudo jailwright status ./recipe.yaml --root /srv/jails/demo')
     .action(async (recipe: string, options: StartCommandOptions) => {
       const [{ startService }, { formatProbeResult }] = await Promise.all([import('../launch/service-control.js'), import('../check/probe-result.js')]);
-      const outcome = await startService({ recipe, root: options.root, restart: options.restart, foreground: options.foreground });
+      const outcome = await startService({ recipe, root: options.root, restart: options.restart, foreground: options.foreground, plainRoot: options.plainRoot });
       if (options.json) process.stdout.write(`${JSON.stringify({ ...outcome.status, alreadyRunning: outcome.alreadyRunning, ready: outcome.ready }, null, 2)}\n`);
       else if (options.foreground) process.stdout.write(formatStatus(outcome.status));
       else {

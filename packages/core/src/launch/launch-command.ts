@@ -33,6 +33,11 @@ export const CHROOT_STEP_CAPABILITIES = ['sys_chroot', 'setgid', 'setuid'] as co
 
 const DEFAULT_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 
+/** The service's whole environment: PATH (default the system directories) and the recipe's launch.env. */
+export function serviceEnvironment(launch: NormalizedLaunch): Record<string, string> {
+  return { PATH: DEFAULT_PATH, ...launch.env };
+}
+
 /**
  * Runs as root in the new mount and pid namespaces, before privileges drop: fences the jail with a bind
  * mount of itself remounted nodev,nosuid (its /dev, holding only the nodes the recipe asked for, keeps
@@ -95,7 +100,7 @@ export function launchCommand(launch: NormalizedLaunch, jailRoot: string, identi
   return {
     file: tools.unshare,
     args: [...unshare, ...fence, tools.setsid, ...setpriv, ...scope, ...service],
-    env: { PATH: DEFAULT_PATH, ...launch.env },
+    env: serviceEnvironment(launch),
     cwd: launch.mode === 'self-chroot' && launch.workdir ? launch.workdir : '/',
   };
 }

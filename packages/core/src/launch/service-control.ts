@@ -1,4 +1,4 @@
-import { access, constants, lstat, mkdir, open, readFile, realpath } from 'node:fs/promises';
+import { access, constants, lstat, mkdir, open, readFile, realpath, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path, { posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -126,17 +126,22 @@ export async function resolveServiceIdentity(launch: NormalizedLaunch): Promise<
   return { uid: user.uid, gid, groups: launch.groups.map((name) => groupId(name, 'launch.groups')) };
 }
 
-/** The supervisor entry point in this package's dist (found from wherever this code was bundled). */
-export function supervisorEntry(): string {
+/** A file of this package's dist (found from wherever this code was bundled), e.g. "launch/supervisor.js". */
+export function coreDistFile(relative: string): string {
   let directory = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
-    if (existsSync(path.join(directory, 'package.json')) && existsSync(path.join(directory, 'dist/launch/supervisor.js'))) {
-      return path.join(directory, 'dist/launch/supervisor.js');
+    if (existsSync(path.join(directory, 'package.json')) && existsSync(path.join(directory, 'dist', relative))) {
+      return path.join(directory, 'dist', relative);
     }
     const parent = path.dirname(directory);
-    if (parent === directory) throw new JailwrightError('cannot find dist/launch/supervisor.js of @jailwright/core', { exitCode: ExitCode.environment, hint: 'Build the package: npx turbo run build' });
+    if (parent === directory) throw new JailwrightError(`cannot find dist/${relative} of @jailwright/core`, { exitCode: ExitCode.environment, hint: 'Build the package: npx turbo run build' });
     directory = parent;
   }
+}
+
+/** The supervisor entry point in this package's dist. */
+export function supervisorEntry(): string {
+  return coreDistFile('launch/supervisor.js');
 }
 
 /** The state of a launch right now, from its state file and the processes it names. */
@@ -184,6 +189,8 @@ export interface StartOptions extends ServiceTarget {
   restart?: 'no' | 'on-failure' | undefined;
   /** Supervise in this process until stopped instead of detaching a supervisor. */
   foreground?: boolean | undefined;
+  /** The root is a plain directory tree jailwright did not build (e.g. an OCI image unpacked by umoci). */
+  plainRoot?: boolean | undefined;
 }
 
 async function lastLines(file: string, count: number): Promise<string> {
@@ -206,13 +213,18 @@ export async function startService(options: StartOptions): Promise<StartOutcome>
 
   const layout = jailLayout(root);
   const jail = await currentJail(layout, async () => false);
-  if (jail.kind !== 'generation') {
-    throw new JailwrightError(`no jail built by jailwright at ${root}`, {
+  const plainTree = options.plainRoot === true && jail.kind === 'foreign' && (await stat(root)).isDirectory();
+  if (jail.kind !== 'generation' && !plainTree) {
+    throw new JailwrightError(`no jail built by jailwright at ${root}${options.plainRoot ? ` (--plain-root: ${jail.kind === 'foreign' ? jail.description : jail.kind})` : ''}`, {
       exitCode: ExitCode.environment,
-      hint: `Build it first: jailwright build ${options.recipe} --root ${root}`,
+      hint: `Build it first: jailwright build ${options.recipe} --root ${root} (or, for a tree made elsewhere such as an unpacked OCI image, start --plain-root)`,
     });
   }
-  const jailRoot = await realpath(jail.directory);
+  const jailRoot = await realpath(jail.kind === 'generation' ? jail.directory : root);
+  // A generation is pinned while its service runs, so a rebuild keeps it; a plain tree has no generations.
+  const pin = (holder: ProcessIdentity) => {
+    if (jail.kind === 'generation') pinGeneration(jailRoot, holder);
+  };
   const tools = await findLaunchTools();
   const landlock = await prepareLandlockScope();
   const identity = await resolveServiceIdentity(launch);
@@ -226,9 +238,8 @@ export async function startService(options: StartOptions): Promise<StartOutcome>
     );
   });
 
-  await mkdir(files.directory, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EEXIST') throw error;
-  });
+  // A build made the state directory beside a generation; a plain tree gets it here, root-only.
+  await mkdir(files.directory, { mode: 0o700, recursive: true });
   const info = await lstat(files.directory);
   if (!info.isDirectory() || info.uid !== 0 || info.mode & 0o077) {
     throw new JailwrightError(`${files.directory} is not a directory only root can use`, { exitCode: ExitCode.environment, hint: 'Remove it (it holds only launch bookkeeping) and start again.' });
@@ -258,13 +269,13 @@ export async function startService(options: StartOptions): Promise<StartOutcome>
     if (options.foreground) {
       // This process is the supervisor now: what its caller leaked to it must not reach the service.
       closeInheritedDescriptors();
-      pinGeneration(jailRoot, processIdentity(process.pid) as ProcessIdentity);
+      pin(processIdentity(process.pid) as ProcessIdentity);
       process.exitCode = await supervise(files);
       await syslog.stop();
       return { status: readServiceStatus(loaded.recipe.name, root, files), alreadyRunning: false };
     }
     readyBy = Date.now() + spec.readyTimeoutMs;
-    started = await startSupervisor({ loaded, root, files }, jailRoot, spec);
+    started = await startSupervisor({ loaded, root, files }, spec, pin);
   } catch (error) {
     await syslog.stop();
     throw error;
@@ -275,7 +286,7 @@ export async function startService(options: StartOptions): Promise<StartOutcome>
   return { ...started, ready: await awaitReadiness({ loaded, root, files }, spec, probes, readyBy, started.status) };
 }
 
-async function startSupervisor({ loaded, root, files }: ResolvedTarget, jailRoot: string, spec: LaunchSpec): Promise<StartOutcome> {
+async function startSupervisor({ loaded, root, files }: ResolvedTarget, spec: LaunchSpec, pin: (holder: ProcessIdentity) => void): Promise<StartOutcome> {
   const supervisorLog = await open(files.supervisorLog, 'a', 0o600);
   let supervisorPid: number | undefined;
   let supervisorExited = false;
@@ -295,7 +306,7 @@ async function startSupervisor({ loaded, root, files }: ResolvedTarget, jailRoot
     supervisor.unref();
     // The supervisor lives as long as the service: a rebuild keeps this generation's tree until both are gone.
     const holder = supervisorPid === undefined ? undefined : processIdentity(supervisorPid);
-    if (holder) pinGeneration(jailRoot, holder);
+    if (holder) pin(holder);
     void supervisor.then(() => {
       supervisorExited = true;
     });
