@@ -5,7 +5,7 @@
  * the run asked for and did not get, add it, rebuild, repeat, until the probes pass and nothing new is
  * missing, or a run teaches nothing (then say what is still missing and why).
  */
-import { lstatSync, readFileSync, realpathSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import path, { posix } from 'node:path';
 import { buildJail, defaultJailRoot } from '../build-jail.js';
@@ -176,7 +176,7 @@ export async function learnRecipe(options: LearnOptions): Promise<LearnResult> {
       const run = await traceService(loaded, jailRoot, posix.join(logDirectory, `run-${number}.strace`));
       const jailEvents = run.events.filter((event) => event.root === jailRoot);
       await collectMisses(jailEvents, jailRoot, launch.user, add, unresolved);
-      if (options.configScan !== false) await scanConfigs(jailEvents, jailRoot, loaded, launch.user, add);
+      if (options.configScan !== false) await scanConfigs(jailEvents, jailRoot, first, loaded, launch.user, add);
       if (jailEvents.some((event) => event.path === '/etc/passwd' && (event.result ?? -1) >= 0) && launch.user && !/^\d+$/.test(launch.user)) {
         add({ kind: 'user', value: launch.user, why: 'the service runs as it and reads /etc/passwd' });
       }
@@ -305,39 +305,88 @@ async function collectMisses(events: TraceEvent[], jailRoot: string, user: strin
 }
 
 /**
- * The config files the recipe itself provides (its `write:` and `files:` entries) that the service read in
- * this run name host files it will ask for next: a service that stops at its first failure (Apache and
- * `LoadModule`) would otherwise teach one missing file per run. Only read-only system files (/etc,
- * /usr/share, /usr/lib, /lib) and directories under the writable areas are taken from them.
+ * The config files the recipe itself provides (its own `write:` and `files:` entries, and the files under a
+ * config directory it copies, such as Debian's /etc/apache2) name host files the service will ask for next:
+ * a service that stops at its first failure (Apache and `LoadModule`) would otherwise teach one missing file
+ * per run. Scanned: the provided files the service opened, every file in a provided directory it listed,
+ * and what their `Include`/`IncludeOptional`/`include` lines name (globs too, relative to the including
+ * file's directory), even past the point where this run stopped. `${NAME}` is read from launch.env, as the
+ * service reads it (Debian's `ErrorLog ${APACHE_LOG_DIR}/error.log`); comment lines are skipped. From what
+ * they name: read-only system files (/etc, /usr/share, /usr/lib, /lib) are copied; host directories are made
+ * empty, never copied; in a writable area a directive or variable ending in "Dir"/"directory" names a
+ * directory the service writes in, any other path a file it creates, whose directory is made.
  */
-async function scanConfigs(events: TraceEvent[], jailRoot: string, loaded: LoadedRecipe, user: string | undefined, add: Add): Promise<void> {
-  const jail = loaded.recipe.jail;
-  const provided = new Set([...jail.write.map((entry) => entry.path), ...jail.files.map((file) => file.to)]);
-  const read = new Set(events.filter((event) => event.syscall.startsWith('open') && (event.result ?? -1) >= 0 && event.path && provided.has(event.path)).map((event) => event.path as string));
-  for (const config of read) {
+async function scanConfigs(events: TraceEvent[], jailRoot: string, original: LoadedRecipe, loaded: LoadedRecipe, user: string | undefined, add: Add): Promise<void> {
+  const jail = original.recipe.jail;
+  const provided = [...jail.write.map((entry) => entry.path), ...jail.files.map((file) => file.to)];
+  const isProvided = (file: string) => provided.some((entry) => file === entry || file.startsWith(`${entry}/`));
+  const environment = loaded.recipe.launch?.env ?? {};
+  const directoryValues = new Set(Object.entries(environment).filter(([name]) => /dir(ectory)?$/i.test(name)).map(([, value]) => posix.normalize(value)));
+  const opened = events.filter((event) => event.syscall.startsWith('open') && (event.result ?? -1) >= 0 && event.path && isProvided(event.path));
+  const queue = opened.map((event) => event.path as string);
+  for (const event of opened.filter((candidate) => /O_DIRECTORY/.test(candidate.flags ?? ''))) {
+    for (const entry of listDirectory(posix.join(jailRoot, event.path as string))) queue.push(posix.join(event.path as string, entry));
+  }
+  const scanned = new Set<string>();
+  for (let config = queue.shift(); config !== undefined; config = queue.shift()) {
+    if (scanned.has(config)) continue;
+    scanned.add(config);
     const onHost = posix.join(jailRoot, config);
-    const info = lstat(onHost);
+    const info = statInside(onHost, jailRoot);
     if (!info?.isFile() || info.size > 1 << 20 || (await isElf(onHost))) continue;
-    const text = readFileSync(onHost, 'utf8');
-    for (const match of text.matchAll(/(?<=^|[\s"'=])(\/[A-Za-z0-9._+@%:\/-]+)/gm)) {
-      const named = posix.normalize(match[1] as string);
-      if (named === '/' || refusedPath(named) || lstat(posix.join(jailRoot, named))) continue;
-      const line = text.slice(0, match.index).split('\n').length;
-      const why = `named by ${config}:${line}`;
-      const directory = posix.dirname(named).replace(/^\/var\/run\//, '/run/');
-      if (isWritableArea(named)) {
-        // A log or pid file: never copied from the host; its directory is made, owned by the service.
-        if (isWritableArea(directory) && !lstat(posix.join(jailRoot, directory))) {
-          add({ kind: 'directory', value: directory, owner: user, why: `${why} (a file the service creates)` });
+    const lines = readFileSync(onHost, 'utf8').split('\n');
+    for (const [index, raw] of lines.entries()) {
+      if (/^\s*(#|\/\/|;)/.test(raw)) continue;
+      const text = raw.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => environment[name] ?? whole);
+      const include = /^\s*include\w*\s+["']?([^"'\s;]+)/i.exec(text)?.[1];
+      if (include) queue.push(...matchGlob(posix.resolve(posix.dirname(config), include), jailRoot).filter(isProvided));
+      for (const match of text.matchAll(/(?<=^|[\s"'=:])(\/[A-Za-z0-9._+@%:\/-]+)/g)) {
+        const named = posix.normalize(match[1] as string).replace(/\/$/, '').replace(/^\/var\/run\//, '/run/');
+        if (named === '' || named === '/' || isProvided(named) || refusedPath(named) || lstat(posix.join(jailRoot, named))) continue;
+        const why = `named by ${config}:${index + 1}`;
+        if (isWritableArea(named)) {
+          const directive = /(\S+)\s*["']?$/.exec(text.slice(0, match.index))?.[1] ?? '';
+          const directory = directoryValues.has(named) || /dir(ectory)?$/i.test(directive.replace(/[^A-Za-z]/g, '')) ? named : posix.dirname(named);
+          if (isWritableArea(directory) && !lstat(posix.join(jailRoot, directory))) add({ kind: 'directory', value: directory, owner: user, why: `${why} (${directory === named ? 'a directory' : 'a file'} the service writes)` });
+          continue;
         }
-        continue;
-      }
-      const host = lstat(named);
-      if (host && (host.isFile() || host.isSymbolicLink()) && SYSTEM_FILE_AREAS.test(named)) {
-        if (/\.so(\.|$)/.test(posix.basename(named)) && (await isElf(named))) await addLibrary(add, named, why);
-        else add({ kind: 'file', value: named, why });
+        const host = lstat(named);
+        if (host?.isDirectory()) add({ kind: 'directory', value: named, why: `${why} (made empty: its content is not copied)` });
+        else if (host && (host.isFile() || host.isSymbolicLink()) && SYSTEM_FILE_AREAS.test(named)) {
+          if (/\.so(\.|$)/.test(posix.basename(named)) && (await isElf(named))) await addLibrary(add, named, why);
+          else add({ kind: 'file', value: named, why });
+        }
       }
     }
+  }
+}
+
+/** The jail paths a config include names: a path, or a glob with `*` and `?` in its last part. */
+function matchGlob(pattern: string, jailRoot: string): string[] {
+  const base = posix.basename(pattern);
+  if (!/[*?]/.test(base)) return [pattern];
+  const expression = new RegExp(`^${base.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
+  const directory = posix.dirname(pattern);
+  return listDirectory(posix.join(jailRoot, directory)).filter((name) => expression.test(name) && !name.startsWith('.')).sort().map((name) => posix.join(directory, name));
+}
+
+/** The names in a directory, or none when it cannot be read. */
+function listDirectory(directory: string): string[] {
+  try {
+    return readdirSync(directory);
+  } catch {
+    return [];
+  }
+}
+
+/** stat() of a jail file, following its links only while they stay inside the jail. */
+function statInside(file: string, jailRoot: string): Stats | undefined {
+  const resolved = real(file);
+  if (resolved !== jailRoot && !resolved.startsWith(`${jailRoot}/`)) return undefined;
+  try {
+    return statSync(resolved);
+  } catch {
+    return undefined;
   }
 }
 
