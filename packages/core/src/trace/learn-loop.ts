@@ -295,6 +295,7 @@ async function collectMisses(events: TraceEvent[], jailRoot: string, user: strin
     if (host.isDirectory()) {
       // A directory the service lists brings what is in it (Apache's Include mods-enabled/*.load); one it only stats is made empty.
       if (/O_DIRECTORY/.test(event.flags ?? '')) add({ kind: 'file', value: file, why: `${why}: the service lists it` });
+      else if (isWritableArea(file)) add({ kind: 'directory', value: file, owner: user, why: `${why}: a directory in a writable area is the service's own` });
       else add({ kind: 'directory', value: file, why });
     } else if (/\.so(\.|$)/.test(posix.basename(file)) && (await isElf(file))) {
       await addLibrary(add, file, why);
