@@ -51,6 +51,8 @@ export interface LearnIteration {
   additions: LearnedAddition[];
   /** What the run asked for that learning cannot add, with why. */
   unresolved: { path: string; why: string }[];
+  /** What the run asked for that the host lacks too (not printed per run: services probe many such paths; named when learning stalls). */
+  absent: { path: string; why: string }[];
   /** The last lines the service printed. */
   output: string;
   durationMs: number;
@@ -154,6 +156,7 @@ export async function learnRecipe(options: LearnOptions): Promise<LearnResult> {
       const known = knownOf(loaded);
       const additions: LearnedAddition[] = [];
       const unresolved: LearnIteration['unresolved'] = [];
+      const absent: LearnIteration['absent'] = [];
       const add = (addition: LearnedAddition) => {
         const set = known[`${addition.kind === 'library' ? 'libraries' : addition.kind === 'directory' ? 'directories' : `${addition.kind}s`}` as keyof Known];
         if (set.has(addition.value)) return;
@@ -175,7 +178,7 @@ export async function learnRecipe(options: LearnOptions): Promise<LearnResult> {
       await mkdir(logDirectory, { recursive: true, mode: 0o700 });
       const run = await traceService(loaded, jailRoot, posix.join(logDirectory, `run-${number}.strace`));
       const jailEvents = run.events.filter((event) => event.root === jailRoot);
-      await collectMisses(jailEvents, jailRoot, launch.user, add, unresolved);
+      await collectMisses(jailEvents, jailRoot, launch.user, add, unresolved, absent);
       if (options.configScan !== false) await scanConfigs(jailEvents, jailRoot, first, loaded, launch.user, add);
       if (jailEvents.some((event) => event.path === '/etc/passwd' && (event.result ?? -1) >= 0) && launch.user && !/^\d+$/.test(launch.user)) {
         add({ kind: 'user', value: launch.user, why: 'the service runs as it and reads /etc/passwd' });
@@ -193,16 +196,20 @@ export async function learnRecipe(options: LearnOptions): Promise<LearnResult> {
         probeResults: run.probeResults,
         additions,
         unresolved,
+        absent,
         output: run.output.trimEnd().split('\n').slice(-5).join('\n'),
         durationMs: Date.now() - iterationStarted,
       };
       iterations.push(iteration);
       options.onIteration?.(iteration);
       // Without probes, a run that exits 0 (or is still running when its time is up) counts as working.
-      const working = loaded.recipe.probes?.length ? run.probesPassed : run.stoppedBy === 'exit' ? run.exitCode === 0 : jailEvents.length > 0;
+      // The service ran when its own program was executed; a launch chain that failed before (a command the
+      // host lacks too) leaves only the chroot helper's calls in the jail.
+      const ran = run.events.some((event) => event.syscall.startsWith('execve') && event.path === launch.command[0] && event.result === 0);
+      const working = ran && (loaded.recipe.probes?.length ? run.probesPassed : run.stoppedBy === 'exit' ? run.exitCode === 0 : jailEvents.length > 0);
       if (additions.length === 0) {
         if (working) converged = true;
-        else problem = explain(iteration, jailEvents.length);
+        else problem = explain(iteration, ran && jailEvents.length > 0, launch.command[0] as string);
         break;
       }
       all.push(...additions);
@@ -249,7 +256,7 @@ async function addLibrary(add: Add, hostPath: string, why: string): Promise<void
 }
 
 /** Every path the service asked for, did not get, and the host has; directories it could not write in. */
-async function collectMisses(events: TraceEvent[], jailRoot: string, user: string | undefined, add: Add, unresolved: LearnIteration['unresolved']): Promise<void> {
+async function collectMisses(events: TraceEvent[], jailRoot: string, user: string | undefined, add: Add, unresolved: LearnIteration['unresolved'], absent: LearnIteration['absent']): Promise<void> {
   const seen = new Set<string>();
   for (const event of events) {
     const file = event.path;
@@ -281,7 +288,10 @@ async function collectMisses(events: TraceEvent[], jailRoot: string, user: strin
       continue;
     }
     const host = lstat(file);
-    if (!host) continue;
+    if (!host) {
+      absent.push({ path: file, why: `${why}: the host has no such file either` });
+      continue;
+    }
     if (file.startsWith('/dev/')) {
       const name = file.slice(5);
       if ((KNOWN_DEVICES as readonly string[]).includes(name)) add({ kind: 'device', value: name, why });
@@ -391,13 +401,18 @@ function statInside(file: string, jailRoot: string): Stats | undefined {
   }
 }
 
-function explain(iteration: LearnIteration, events: number): string {
+const ABSENT_SHOWN = 8;
+
+function explain(iteration: LearnIteration, ran: boolean, program: string): string {
   const parts: string[] = [];
-  if (events === 0) parts.push('the service never ran in the jail (no traced call after its chroot): check launch.command and the service log');
+  if (!ran) parts.push(`the service never ran in the jail (${program} was never executed there, or made no call after its chroot): check launch.command and the output below`);
   else if (iteration.stoppedBy === 'exit') parts.push(`the service exited (code ${iteration.exitCode ?? '?'}) and asked for nothing the host has that the jail lacks`);
   else parts.push('the service ran but its probes did not pass');
   for (const result of iteration.probeResults.filter((probe) => !probe.ok)) parts.push(`probe ${result.probe}: expected ${result.expected}, got ${result.actual}`);
   for (const entry of iteration.unresolved) parts.push(`${entry.path}: ${entry.why}`);
+  // The last paths a failing service asked for in vain are the likeliest cause; earlier ones are mostly probing.
+  const last = iteration.absent.slice(-ABSENT_SHOWN);
+  if (last.length > 0) parts.push(`asked for and absent on the host too (the last ${last.length} of ${iteration.absent.length}):`, ...last.map((entry) => `  ${entry.why}`));
   if (iteration.output) parts.push(`last output:\n${iteration.output}`);
   return parts.join('\n');
 }
