@@ -78,6 +78,6 @@ export function planCompile(build: BuildSettings, options: CompilePlanOptions): 
     path: expand(file.path),
     content: file.makeSet ? formatMakeSet(Object.fromEntries(Object.entries(file.makeSet).map(([key, value]) => [key, expand(value)]))) : (file.content ?? ''),
   }));
-  const replaces = Object.fromEntries(Object.entries(profile.replaces).map(([host, built]) => [host, posix.join(prefix, built)]));
+  const replaces = Object.fromEntries(Object.entries(profile.replaces ?? {}).map(([host, built]) => [host, posix.join(prefix, built)]));
   return { profile: name, prefix, destdir: options.destdir, os: options.os, files, steps, replaces };
 }

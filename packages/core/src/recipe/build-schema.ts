@@ -87,7 +87,8 @@ const Profile = z
       .meta({
         description:
           'Which of the recipe\'s host files the built ones stand in for. After `jailwright compile`, `build` copies the built file to the same jail path, and a self-chrooting launch runs the built program.',
-      }),
+      })
+      .optional(),
   })
   .superRefine((profile, context) => {
     if ((profile.configure === undefined) === (profile.steps === undefined)) {
@@ -110,8 +111,8 @@ export const BuildSchema = z
     if (!(chosen in build.profiles)) {
       context.addIssue({
         code: 'custom',
-        path: ['defaultProfile'],
-        message: `there is no profile ${JSON.stringify(chosen)} — profiles: ${Object.keys(build.profiles).join(', ') || 'none'}`,
+        path: build.defaultProfile === undefined ? ['profiles'] : ['defaultProfile'],
+        message: `there is no profile ${JSON.stringify(chosen)}${build.defaultProfile === undefined ? ' (the default when defaultProfile is not set)' : ''} — profiles: ${Object.keys(build.profiles).join(', ') || 'none'}`,
       });
     }
   })
