@@ -138,7 +138,7 @@ build:
 
   it('takes a source tree without building in it, and says so in --json', async () => {
     const before = (await readdir(tree)).sort();
-    const result = await jailwright('compile', recipe, '--source', tree, '--prefix', prefix, '--json');
+    const result = await jailwright('compile', recipe, '--source', tree, '--prefix', prefix, '--json', '--log', path.join(parent, 'tree.log'));
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const outcome = JSON.parse(result.stdout);
