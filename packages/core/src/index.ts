@@ -49,3 +49,4 @@ export { listJails, formatJailList, type JailList, type ListedJail } from './lif
 export { registryDirectory, type RegistryEntry } from './lifecycle/registry.js';
 export { serviceDataDirectories } from './apply/service-data.js';
 export { rollBack } from './apply/apply.js';
+export * from './compile/index.js';

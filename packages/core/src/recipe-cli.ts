@@ -15,7 +15,7 @@ export interface RecipePackage {
 }
 
 /** Core commands that take a recipe as their first argument. */
-const RECIPE_COMMANDS = ['build', 'start', 'stop', 'restart', 'status', 'check', 'logs', 'export'] as const;
+const RECIPE_COMMANDS = ['build', 'start', 'stop', 'restart', 'status', 'check', 'logs', 'export', 'compile'] as const;
 
 /**
  * The command line of a recipe package (`jailwright-apache build --root DIR`): core's own commands with
@@ -67,6 +67,7 @@ Commands (options as in \`jailwright <command> --help\`; the jail root defaults 
   audit [--root DIR] [--json]               audit the jail (static checks)
   export --format tar|oci|systemd|sysv --out PATH
                                             the jail as a tarball or OCI image, a systemd unit, an init script
+  compile --source TARBALL [--profile NAME] build the service from source; later builds jail the result
   recipe                                    print the path of the recipe file
 
 Example:

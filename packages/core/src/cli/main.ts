@@ -5,6 +5,7 @@ import { registerAuditCommand } from './audit-command.js';
 import { registerBuildCommand } from './build-command.js';
 import { registerCheckCommand } from './check-command.js';
 import { registerExportCommand } from './export-command.js';
+import { registerCompileCommand } from './compile-command.js';
 import { registerLearnCommand } from './learn-command.js';
 import { registerListCommand } from './list-command.js';
 import { registerLogsCommand } from './logs-command.js';
@@ -55,5 +56,6 @@ registerTraceCommand(program);
 registerLearnCommand(program);
 registerSymbolsCommand(program);
 registerExportCommand(program);
+registerCompileCommand(program);
 
 await runCommand(program, process.argv);

@@ -25,6 +25,17 @@ export {
   type NormalizedUserEntry,
   type NormalizedWriteEntry,
 } from './normalize.js';
+export {
+  BUILD_OPERATING_SYSTEMS,
+  BUILD_PLACEHOLDERS,
+  BuildSchema,
+  type BuildOperatingSystem,
+  type BuildProfile,
+  type BuildRelease,
+  type BuildSettings,
+  type BuildSourceFile,
+  type BuildStep,
+} from './build-schema.js';
 export { didYouMean, editDistance } from './did-you-mean.js';
 export { jailPathProblem, symlinkTargetProblem } from './jail-path.js';
 export { recipeJsonSchema, recipeJsonSchemaText } from './json-schema.js';
