@@ -37,3 +37,4 @@ export {
   type RunningExpectation,
 } from './audit/running-audit.js';
 export * from './trace/index.js';
+export { JAIL_ORDER, LINT_DEVICE_ALLOW_LIST, LINT_RULES, TOP_LEVEL_ORDER, formatLintFinding, lintRecipe, lintRecipeText, type LintFinding, type LintRule } from './lint/lint-recipe.js';

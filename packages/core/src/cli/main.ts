@@ -5,6 +5,7 @@ import { registerAuditCommand } from './audit-command.js';
 import { registerBuildCommand } from './build-command.js';
 import { registerCheckCommand } from './check-command.js';
 import { registerLearnCommand } from './learn-command.js';
+import { registerLintCommand } from './lint-command.js';
 import { registerLogsCommand } from './logs-command.js';
 import { registerRestartCommand } from './restart-command.js';
 import { runCommand } from './run-command.js';
@@ -45,5 +46,6 @@ registerLogsCommand(program);
 registerTraceCommand(program);
 registerLearnCommand(program);
 registerSymbolsCommand(program);
+registerLintCommand(program);
 
 await runCommand(program, process.argv);
