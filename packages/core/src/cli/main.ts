@@ -7,6 +7,7 @@ import { registerCheckCommand } from './check-command.js';
 import { registerLearnCommand } from './learn-command.js';
 import { registerLintCommand } from './lint-command.js';
 import { registerLogsCommand } from './logs-command.js';
+import { registerNewCommand } from './new-command.js';
 import { registerRestartCommand } from './restart-command.js';
 import { runCommand } from './run-command.js';
 import { registerStartCommand } from './start-command.js';
@@ -47,5 +48,6 @@ registerTraceCommand(program);
 registerLearnCommand(program);
 registerSymbolsCommand(program);
 registerLintCommand(program);
+registerNewCommand(program);
 
 await runCommand(program, process.argv);

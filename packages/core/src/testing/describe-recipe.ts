@@ -98,12 +98,13 @@ export function describeRecipe(recipeFile: string, options: DescribeRecipeOption
 
     it('has a probe of what the service does', () => {
       const probes = recipe?.recipe.probes ?? [];
-      expect(
-        probes.some((probe) => SERVICE_PROBES.has(probe.type)),
-        `${recipeFile}: write the probe. A recipe proves its service works with a probe of what it serves ` +
-          '(http, dns, smtp, tcp, or a log line it writes), under probes:. A process probe shows only that it runs. ' +
-          'Until then the start-to-stop test below is skipped.',
-      ).toBe(true);
+      if (!probes.some((probe) => SERVICE_PROBES.has(probe.type))) {
+        throw new Error(
+          `write the probe: ${recipeFile} has no probe of what ${name} serves. Add one under probes: ` +
+            '(http, dns, smtp, tcp, or a log line it writes; a process probe shows only that it runs). ' +
+            'Until then this test fails and the build-to-stop test is skipped.',
+        );
+      }
     });
   });
 
