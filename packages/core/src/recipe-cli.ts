@@ -15,7 +15,7 @@ export interface RecipePackage {
 }
 
 /** Core commands that take a recipe as their first argument. */
-const RECIPE_COMMANDS = ['build', 'start', 'stop', 'restart', 'status', 'check', 'logs', 'export', 'compile'] as const;
+const RECIPE_COMMANDS = ['build', 'start', 'stop', 'restart', 'status', 'check', 'logs', 'export', 'compile', 'lint'] as const;
 
 /**
  * The command line of a recipe package (`jailwright-apache build --root DIR`): core's own commands with
@@ -68,6 +68,7 @@ Commands (options as in \`jailwright <command> --help\`; the jail root defaults 
   export --format tar|oci|systemd|sysv --out PATH
                                             the jail as a tarball or OCI image, a systemd unit, an init script
   compile --source TARBALL [--profile NAME] build the service from source; later builds jail the result
+  lint [--json]                             check the recipe against the review rules
   recipe                                    print the path of the recipe file
 
 Example:

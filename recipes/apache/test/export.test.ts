@@ -3,8 +3,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jailwrightApache, run } from './run-bin.js';
+import { fileURLToPath } from 'node:url';
+import { commandRunner, runProgram as run } from '@jailwright/core/testing';
 
+/** The package's own command, as a user who installed only @jailwright/apache runs it. */
+const jailwrightApache = commandRunner(fileURLToPath(new URL('../dist/cli.js', import.meta.url)));
 const isRoot = process.getuid?.() === 0;
 const haveApache = existsSync('/usr/sbin/apache2');
 const haveUmoci = existsSync('/usr/bin/umoci');

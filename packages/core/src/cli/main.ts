@@ -8,7 +8,9 @@ import { registerExportCommand } from './export-command.js';
 import { registerCompileCommand } from './compile-command.js';
 import { registerLearnCommand } from './learn-command.js';
 import { registerListCommand } from './list-command.js';
+import { registerLintCommand } from './lint-command.js';
 import { registerLogsCommand } from './logs-command.js';
+import { registerNewCommand } from './new-command.js';
 import { registerOutdatedCommand } from './outdated-command.js';
 import { registerRestartCommand } from './restart-command.js';
 import { runCommand } from './run-command.js';
@@ -57,5 +59,7 @@ registerLearnCommand(program);
 registerSymbolsCommand(program);
 registerExportCommand(program);
 registerCompileCommand(program);
+registerLintCommand(program);
+registerNewCommand(program);
 
 await runCommand(program, process.argv);

@@ -5,7 +5,7 @@ import path, { posix } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ExitCode, JailwrightError } from '../errors.js';
-import { coreDistFile } from '../launch/service-control.js';
+import { corePackageFile } from '../package-file.js';
 import { requireRecipe, requireTree, resolveExportTarget } from './export-target.js';
 import { scratchBeside, writeOciLayout, type OciExport } from './oci-layout.js';
 import { systemdUnit } from './systemd-unit.js';
@@ -124,7 +124,7 @@ export async function exportJail(argument: string, options: ExportOptions): Prom
     }
     case 'sysv': {
       const loaded = requireRecipe(target, 'sysv');
-      const script = sysvScript(loaded, target.root, { node: process.execPath, cli: coreDistFile('cli/main.js') });
+      const script = sysvScript(loaded, target.root, { node: process.execPath, cli: corePackageFile('dist/cli/main.js') });
       return { ...base, sha256: await writeTextFile(out, script, 0o755) };
     }
   }

@@ -1,12 +1,11 @@
 import { access, constants, lstat, mkdir, open, readFile, realpath, stat } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import path, { posix } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { currentJail, jailLayout } from '../apply/jail-layout.js';
 import { defaultJailRoot } from '../build-jail.js';
 import { ExitCode, JailwrightError } from '../errors.js';
+import { corePackageFile } from '../package-file.js';
 import { readHostAccounts } from '../host/accounts.js';
 import type { NormalizedLaunch } from '../recipe/launch-schema.js';
 import { loadRecipe, type LoadedRecipe } from '../recipe/load.js';
@@ -126,22 +125,9 @@ export async function resolveServiceIdentity(launch: NormalizedLaunch): Promise<
   return { uid: user.uid, gid, groups: launch.groups.map((name) => groupId(name, 'launch.groups')) };
 }
 
-/** A file of this package's dist (found from wherever this code was bundled), e.g. "launch/supervisor.js". */
-export function coreDistFile(relative: string): string {
-  let directory = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(path.join(directory, 'package.json')) && existsSync(path.join(directory, 'dist', relative))) {
-      return path.join(directory, 'dist', relative);
-    }
-    const parent = path.dirname(directory);
-    if (parent === directory) throw new JailwrightError(`cannot find dist/${relative} of @jailwright/core`, { exitCode: ExitCode.environment, hint: 'Build the package: npx turbo run build' });
-    directory = parent;
-  }
-}
-
-/** The supervisor entry point in this package's dist. */
+/** The supervisor entry point in this package's dist (found from wherever this code was bundled). */
 export function supervisorEntry(): string {
-  return coreDistFile('launch/supervisor.js');
+  return corePackageFile('dist/launch/supervisor.js');
 }
 
 /** The state of a launch right now, from its state file and the processes it names. */
