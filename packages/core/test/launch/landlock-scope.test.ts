@@ -28,7 +28,7 @@ describe('prepareLandlockScope', () => {
     expect(plan.helper).toMatch(new RegExp(`^${directory}/landlock-scope-[0-9a-f]{16}$`));
   });
 
-  it('the step confines what it execs: no connect to an abstract socket made outside, no signal to a process outside', async () => {
+  it('the step confines what it execs: no connect to an abstract socket made outside, no signal to and no ptrace access of a process outside', async () => {
     const { helper } = await prepareLandlockScope(directory);
     const name = `jailwright-landlock-test-${process.pid}`;
     const server = createServer((socket) => socket.end('hello\n'));
@@ -44,6 +44,10 @@ describe('prepareLandlockScope', () => {
       const signal = ['-e', `try { process.kill(${outsider.pid}, 0); console.log('ok'); } catch (e) { console.log(e.code); }`];
       expect((await execa(process.execPath, signal)).stdout).toBe('ok');
       expect((await execa(helper as string, ['--scope', 'signal', '--', process.execPath, ...signal])).stdout).toBe('EPERM');
+      // Any Landlock domain also denies ptrace access to processes outside it, and with it their /proc/<pid>/root.
+      const peek = ['-e', `try { console.log(require('fs').readlinkSync('/proc/${outsider.pid}/root')); } catch (e) { console.log(e.code); }`];
+      expect((await execa(process.execPath, peek)).stdout).toBe('/');
+      expect((await execa(helper as string, ['--scope', 'signal', '--', process.execPath, ...peek])).stdout).toBe('EACCES');
       // Processes the step itself started share its domain: signalling them still works.
       const own = ['-e', `const c = require('child_process').spawn('sleep', ['60']); try { process.kill(c.pid, 'SIGKILL'); console.log('ok'); } catch (e) { console.log(e.code); }`];
       expect((await execa(helper as string, ['--scope', 'signal', '--', process.execPath, ...own])).stdout).toBe('ok');
