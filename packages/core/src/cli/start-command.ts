@@ -17,7 +17,9 @@ export function registerStartCommand(program: Command): void {
     .description(
       "Start the service the recipe's launch section describes, in the jail built at --root, under a detached " +
         'supervisor: new mount/pid/ipc/uts namespaces, the jail remounted nodev,nosuid, no_new_privs, a cut ' +
-        'capability bounding set, only the groups the recipe names, only fds 0-2, a new session. The pidfile, ' +
+        'capability bounding set, only the groups the recipe names, only fds 0-2, a new session, and Landlock ' +
+        'scopes: no abstract unix socket and no signal reaches outside the jail (Linux 6.12 or later; on an older ' +
+        'kernel, or without a C compiler for the small step that applies them, start says WARNING and runs without). The pidfile, ' +
         "state and the service's log are kept in the jail's state directory, outside the jail. When the recipe has " +
         'probes, start returns once they pass (all but log probes), or exits 1 naming the failing probe after ' +
         'launch.readyTimeoutSeconds, leaving the service running. A service account shared with nobody, or with ' +

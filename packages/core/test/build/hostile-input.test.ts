@@ -30,8 +30,11 @@ describe.skipIf(!isRoot)('hostile recipes and jail roots are refused or handled,
     before = await fingerprint(watched);
   });
   afterAll(async () => {
-    expect(await fingerprint(watched)).toBe(before);
-    await cleanup?.();
+    try {
+      expect(await fingerprint(watched)).toBe(before);
+    } finally {
+      await cleanup?.();
+    }
   });
 
   it('binary junk as a recipe: a clear error, exit 2', async () => {

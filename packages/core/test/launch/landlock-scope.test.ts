@@ -1,6 +1,9 @@
+import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatStatus } from '../../src/cli/status-command.js';
 import { LANDLOCK_SCOPE_ABI, prepareLandlockScope } from '../../src/launch/landlock-scope.js';
@@ -23,6 +26,41 @@ describe('prepareLandlockScope', () => {
     expect(plan.status.abi).toBeGreaterThanOrEqual(LANDLOCK_SCOPE_ABI);
     expect(plan.status).toMatchObject({ inForce: true, scopes: ['abstract-unix-socket', 'signal'] });
     expect(plan.helper).toMatch(new RegExp(`^${directory}/landlock-scope-[0-9a-f]{16}$`));
+  });
+
+  it('the step confines what it execs: no connect to an abstract socket made outside, no signal to and no ptrace access of a process outside', async () => {
+    const { helper } = await prepareLandlockScope(directory);
+    const name = `jailwright-landlock-test-${process.pid}`;
+    const server = createServer((socket) => socket.end('hello\n'));
+    await new Promise<void>((resolve) => server.listen(`\0${name}`, resolve));
+    const outsider = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      const client = `require('net').connect('\\0${name}').on('data', (d) => { process.stdout.write(d); process.exit(0); }).on('error', (e) => { console.log(e.code); process.exit(1); })`;
+      const unscoped = await execa(process.execPath, ['-e', client], { reject: false });
+      expect([unscoped.exitCode, unscoped.stdout]).toEqual([0, 'hello']);
+      const scoped = await execa(helper as string, ['--scope', 'abstract-unix-socket', '--', process.execPath, '-e', client], { reject: false });
+      expect([scoped.exitCode, scoped.stdout]).toEqual([1, 'EPERM']);
+
+      const signal = ['-e', `try { process.kill(${outsider.pid}, 0); console.log('ok'); } catch (e) { console.log(e.code); }`];
+      expect((await execa(process.execPath, signal)).stdout).toBe('ok');
+      expect((await execa(helper as string, ['--scope', 'signal', '--', process.execPath, ...signal])).stdout).toBe('EPERM');
+      // Any Landlock domain also denies ptrace access to processes outside it, and with it their /proc/<pid>/root.
+      const peek = ['-e', `try { console.log(require('fs').readlinkSync('/proc/${outsider.pid}/root')); } catch (e) { console.log(e.code); }`];
+      expect((await execa(process.execPath, peek)).stdout).toBe('/');
+      expect((await execa(helper as string, ['--scope', 'signal', '--', process.execPath, ...peek])).stdout).toBe('EACCES');
+      // Processes the step itself started share its domain: signalling them still works.
+      const own = ['-e', `const c = require('child_process').spawn('sleep', ['60']); try { process.kill(c.pid, 'SIGKILL'); console.log('ok'); } catch (e) { console.log(e.code); }`];
+      expect((await execa(helper as string, ['--scope', 'signal', '--', process.execPath, ...own])).stdout).toBe('ok');
+    } finally {
+      outsider.kill('SIGKILL');
+      server.close();
+    }
+  });
+
+  it('refuses an unknown scope and a program that is not an absolute path (usage, exit 2)', async () => {
+    const { helper } = await prepareLandlockScope(directory);
+    expect((await execa(helper as string, ['--scope', 'everything', '--', '/bin/true'], { reject: false })).exitCode).toBe(2);
+    expect((await execa(helper as string, ['--scope', 'signal', '--', 'true'], { reject: false })).exitCode).toBe(2);
   });
 
   // An older kernel cannot be booted here: a stand-in "compiler" writes a step that answers as Linux 6.8 would.
