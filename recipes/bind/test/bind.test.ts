@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
@@ -157,5 +157,39 @@ describe.skipIf(!isRoot || !haveNamed)("named's own chroot: build, start, an aut
 
     expect((await jailwrightBind('stop', '--root', root)).code).toBe(0);
     expect(existsSync(`/proc/${pid}`)).toBe(false);
+  });
+
+  it("tolerates the exported systemd unit's identity: started as jw-named with only its ambient capabilities and no_new_privs", async () => {
+    // systemd cannot run units here (not PID 1), so the unit's User=, AmbientCapabilities=,
+    // CapabilityBoundingSet= and NoNewPrivileges= are applied by setpriv, and named chroots itself (-t).
+    const unitFile = path.join(parent, 'bind.service');
+    expect((await jailwrightBind('export', '--root', root, '--format', 'systemd', '--out', unitFile)).code).toBe(0);
+    const unit = readFileSync(unitFile, 'utf8');
+    const directive = (name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(unit)?.[1] ?? '';
+    expect(directive('User')).toBe(serviceUser);
+    expect(directive('NoNewPrivileges')).toBe('yes');
+    const capabilities = directive('AmbientCapabilities').split(' ').map((name) => name.replace(/^CAP_/, '').toLowerCase());
+    expect(capabilities).toEqual(directive('CapabilityBoundingSet').split(' ').map((name) => name.replace(/^CAP_/, '').toLowerCase()));
+    const caps = capabilities.map((name) => `+${name}`).join(',');
+    const named = spawn(
+      'setpriv',
+      [`--reuid=${serviceUser}`, `--regid=${serviceUser}`, '--clear-groups', `--inh-caps=-all,${caps}`, `--ambient-caps=-all,${caps}`, `--bounding-set=-all,${caps}`, '--no-new-privs', '--',
+        '/usr/sbin/named', '-f', '-u', serviceUser, '-t', realpathSync(root), '-c', '/etc/bind/named.conf'],
+      { stdio: 'ignore' },
+    );
+    try {
+      let answer: Awaited<ReturnType<typeof askA>> | undefined;
+      for (let attempt = 0; attempt < 50 && !answer; attempt += 1) {
+        answer = await askA(5353, 'www.example.test').catch(async () => {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          return undefined;
+        });
+      }
+      expect(answer).toEqual({ authoritative: true, rcode: 0, addresses: ['192.0.2.1'] });
+      expect(readlinkSync(`/proc/${named.pid}/root`)).toBe(realpathSync(root));
+    } finally {
+      named.kill('SIGTERM');
+      await new Promise((resolve) => named.once('exit', resolve));
+    }
   });
 });
