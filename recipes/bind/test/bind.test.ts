@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { existsSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -162,6 +162,7 @@ describe.skipIf(!isRoot || !haveNamed)("named's own chroot: build, start, an aut
   it("tolerates the exported systemd unit's identity: started as jw-named with only its ambient capabilities and no_new_privs", async () => {
     // systemd cannot run units here (not PID 1), so the unit's User=, AmbientCapabilities=,
     // CapabilityBoundingSet= and NoNewPrivileges= are applied by setpriv, and named chroots itself (-t).
+    if (!existsSync(root)) expect((await jailwrightBind('build', '--root', root)).code).toBe(0); // when run alone (-t)
     const unitFile = path.join(parent, 'bind.service');
     expect((await jailwrightBind('export', '--root', root, '--format', 'systemd', '--out', unitFile)).code).toBe(0);
     const unit = readFileSync(unitFile, 'utf8');
@@ -187,6 +188,10 @@ describe.skipIf(!isRoot || !haveNamed)("named's own chroot: build, start, an aut
       }
       expect(answer).toEqual({ authoritative: true, rcode: 0, addresses: ['192.0.2.1'] });
       expect(readlinkSync(`/proc/${named.pid}/root`)).toBe(realpathSync(root));
+      // The answer came from this named, not another one on the port: it holds the socket bound to 127.0.0.1:5353.
+      const sockets = new Set(readdirSync(`/proc/${named.pid}/fd`).map((fd) => /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${named.pid}/fd/${fd}`))?.[1]));
+      const bound = readFileSync('/proc/net/udp', 'utf8').split('\n').filter((line) => / 0100007F:14E9 /.test(line)).map((line) => line.trim().split(/\s+/)[9]);
+      expect(bound.some((inode) => sockets.has(inode))).toBe(true);
     } finally {
       named.kill('SIGTERM');
       await new Promise((resolve) => named.once('exit', resolve));
