@@ -51,3 +51,4 @@ export { serviceDataDirectories } from './apply/service-data.js';
 export { rollBack } from './apply/apply.js';
 export * from './compile/index.js';
 export { JAIL_ORDER, LINT_DEVICE_ALLOW_LIST, LINT_RULES, TOP_LEVEL_ORDER, formatLintFinding, lintRecipe, lintRecipeText, type LintFinding, type LintRule } from './lint/lint-recipe.js';
+export * from './export/index.js';

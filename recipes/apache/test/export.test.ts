@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,6 +34,23 @@ function blob<T>(layout: string, digest: string): T {
 function servicePid(stateDirectory: string): number {
   const state = JSON.parse(readFileSync(path.join(stateDirectory, 'launch/state.json'), 'utf8')) as { service?: { pid: number } };
   return state.service?.pid as number;
+}
+
+/** PIDs whose parent is `pid`, from /proc (field 4 of stat, after the parenthesized command name). */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => {
+      const stat = (() => {
+        try {
+          return readFileSync(`/proc/${name}/stat`, 'utf8');
+        } catch {
+          return '';
+        }
+      })();
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+    })
+    .map(Number);
 }
 
 /** Asks for the page the log probe looks for, then runs every probe of the recipe. */
@@ -122,7 +139,7 @@ describe.skipIf(!isRoot || !haveApache || !haveUmoci)('jailwright-apache export'
     expect(status.stdout).toContain(': running');
     expect(status.code).toBe(0);
     const pid = servicePid(path.join(parent, '.apache.jailwright'));
-    const children = (await run('pgrep', ['-P', String(pid)])).stdout.trim().split('\n').filter(Boolean).map(Number);
+    const children = childrenOf(pid);
     expect(children.length).toBeGreaterThan(0); // Apache's workers
 
     expect((await run(script, ['stop'])).code).toBe(0);

@@ -1,5 +1,6 @@
+import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { commandRunner, describeRecipe } from '@jailwright/core/testing';
@@ -69,6 +70,44 @@ describeRecipe(recipeFile, {
     expect(status).toMatch(new RegExp(`^Gid:\\s+${gid}\\s+${gid}\\s+${gid}\\s+${gid}$`, 'm'));
     // The directories named writes are the service account's alone, and it wrote its pid there.
     expect(readFileSync(path.join(root, 'run/named/named.pid'), 'utf8').trim()).toMatch(/^\d+$/);
+  },
+  // The exported systemd unit's identity, tolerated: systemd cannot run units here (not PID 1), so the unit's
+  // User=, AmbientCapabilities=, CapabilityBoundingSet= and NoNewPrivileges= are applied by setpriv, and
+  // named chroots itself (-t) into the jail the kit built.
+  async afterStop({ root, jailwright }) {
+    const unitFile = path.join(path.dirname(root), 'bind.service');
+    expect((await jailwright('export', '--format', 'systemd', '--out', unitFile)).code).toBe(0);
+    const unit = readFileSync(unitFile, 'utf8');
+    const directive = (name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(unit)?.[1] ?? '';
+    expect(directive('User')).toBe(serviceUser);
+    expect(directive('NoNewPrivileges')).toBe('yes');
+    const capabilities = directive('AmbientCapabilities').split(' ').map((name) => name.replace(/^CAP_/, '').toLowerCase());
+    expect(capabilities).toEqual(directive('CapabilityBoundingSet').split(' ').map((name) => name.replace(/^CAP_/, '').toLowerCase()));
+    const caps = capabilities.map((name) => `+${name}`).join(',');
+    const named = spawn(
+      'setpriv',
+      [`--reuid=${serviceUser}`, `--regid=${serviceUser}`, '--clear-groups', `--inh-caps=-all,${caps}`, `--ambient-caps=-all,${caps}`, `--bounding-set=-all,${caps}`, '--no-new-privs', '--',
+        '/usr/sbin/named', '-f', '-u', serviceUser, '-t', realpathSync(root), '-c', '/etc/bind/named.conf'],
+      { stdio: 'ignore' },
+    );
+    try {
+      let answer: Awaited<ReturnType<typeof askA>> | undefined;
+      for (let attempt = 0; attempt < 50 && !answer; attempt += 1) {
+        answer = await askA(5353, 'www.example.test').catch(async () => {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          return undefined;
+        });
+      }
+      expect(answer).toEqual({ authoritative: true, rcode: 0, addresses: ['192.0.2.1'] });
+      expect(readlinkSync(`/proc/${named.pid}/root`)).toBe(realpathSync(root));
+      // The answer came from this named, not another one on the port: it holds the socket bound to 127.0.0.1:5353.
+      const sockets = new Set(readdirSync(`/proc/${named.pid}/fd`).map((fd) => /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${named.pid}/fd/${fd}`))?.[1]));
+      const bound = readFileSync('/proc/net/udp', 'utf8').split('\n').filter((line) => / 0100007F:14E9 /.test(line)).map((line) => line.trim().split(/\s+/)[9]);
+      expect(bound.some((inode) => sockets.has(inode))).toBe(true);
+    } finally {
+      named.kill('SIGTERM');
+      await new Promise((resolve) => named.once('exit', resolve));
+    }
   },
 });
 

@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path, { posix } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ExitCode, JailwrightError } from '../errors.js';
 import { corePackageFile } from '../package-file.js';
+import { measure } from './measure.js';
 import { requireRecipe, requireTree, resolveExportTarget } from './export-target.js';
 import { scratchBeside, writeOciLayout, type OciExport } from './oci-layout.js';
 import { systemdUnit } from './systemd-unit.js';
@@ -44,22 +45,16 @@ export interface ExportOutcome {
 /** Writes an archive of `directory` to `file` through a temporary file, returning its sha256. */
 async function writeTarFile(directory: string, file: string, mtime: number): Promise<{ sha256: string; skipped: TarSkipped[] }> {
   const archive = await tarTree(directory, { mtime });
-  const hash = createHash('sha256');
+  const hashing = measure();
   const temporary = `${file}.${process.pid}.tmp`;
-  const hashing = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      callback(null, chunk);
-    },
-  });
   try {
-    await pipeline(Readable.from(archive.chunks), hashing, createWriteStream(temporary, { mode: 0o600 }));
+    await pipeline(Readable.from(archive.chunks), hashing.stream, createWriteStream(temporary, { mode: 0o600 }));
     await rename(temporary, file);
   } catch (error) {
     await rm(temporary, { force: true });
     throw error;
   }
-  return { sha256: hash.digest('hex'), skipped: archive.skipped };
+  return { sha256: hashing.digest().slice('sha256:'.length), skipped: archive.skipped };
 }
 
 async function writeTextFile(file: string, text: string, mode: number): Promise<string> {

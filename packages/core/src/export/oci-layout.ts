@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants, createGzip } from 'node:zlib';
 import { ENGINE_VERSION } from '../version.js';
@@ -11,6 +11,7 @@ import { resolveServiceIdentity } from '../launch/service-control.js';
 import type { LoadedRecipe } from '../recipe/load.js';
 import type { Probe } from '../recipe/probe-schema.js';
 import { recipeVersion } from './export-target.js';
+import { measure } from './measure.js';
 import { tarTree, type TarSkipped } from './tar-writer.js';
 
 const MEDIA = {
@@ -43,20 +44,6 @@ async function writeBlob(blobs: string, content: Buffer, mediaType: string): Pro
   const hex = createHash('sha256').update(content).digest('hex');
   await writeFile(posix.join(blobs, hex), content);
   return { mediaType, digest: `sha256:${hex}`, size: content.length };
-}
-
-/** A transform that hashes and counts what passes through. */
-function measure(): { stream: Transform; digest: () => string; size: () => number } {
-  const hash = createHash('sha256');
-  let size = 0;
-  const stream = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      size += chunk.length;
-      callback(null, chunk);
-    },
-  });
-  return { stream, digest: () => `sha256:${hash.digest('hex')}`, size: () => size };
 }
 
 /**

@@ -62,6 +62,8 @@ export interface DescribeRecipeOptions {
   planSnapshotFile?: string;
   /** The recipe's own checks while its service runs: the answer it gives, the log line it writes. */
   whileRunning?: (service: RunningService) => Promise<void>;
+  /** The recipe's own checks on the built jail once the service stopped (e.g. starting it another way). */
+  afterStop?: (jail: { root: string; recipe: LoadedRecipe; jailwright: RunningService['jailwright'] }) => Promise<void>;
 }
 
 /** Probes that exercise what the service does; a process probe only shows that it runs. */
@@ -192,6 +194,10 @@ export function describeRecipe(recipeFile: string, options: DescribeRecipeOption
       expect(processesRootedIn(inJail), 'no process is rooted in the jail').toEqual([]);
       const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((line) => line.split(' ')[4] ?? '').filter(inJail);
       expect(mounts, 'nothing is mounted in the jail').toEqual([]);
+    });
+
+    it.skipIf(!options.afterStop)("passes the recipe's own checks once stopped", async () => {
+      await options.afterStop!({ root, recipe: recipe!, jailwright: (command, ...args) => run(command, ...args) });
     });
   });
 }
