@@ -8,6 +8,7 @@ import type { MissingSymbolsReport } from './trace/missing-symbols.js';
 import type { AuditAllowEntry, AuditSeverity, NormalizedRecipe } from './recipe/index.js';
 import { readRecipeText } from './recipe/read-recipe-text.js';
 import { resolveRecipeReference } from './recipe/resolve-reference.js';
+import { canonicalSelection } from './recipe/selection.js';
 import { ENGINE_VERSION } from './version.js';
 
 /** What `buildJail` is asked to do. */
@@ -29,6 +30,10 @@ export interface BuildJailOptions {
   auditFailOn?: AuditSeverity | undefined;
   /** Look for undefined symbols no object in a new generation defines (default true). */
   symbols?: boolean | undefined;
+  /** The recipe variant to build (`variants:`); default: the recipe's top level. */
+  variant?: string | undefined;
+  /** Values for the recipe's `options:`, as the user gave them. */
+  options?: Readonly<Record<string, string>> | undefined;
 }
 
 /** What `buildJail` did. `plan` is absent when the jail was found up to date without planning. */
@@ -60,11 +65,12 @@ export async function buildJail(options: BuildJailOptions): Promise<BuildJailOut
   const text = await readRecipeText(recipeFile);
   const recipeSha256 = createHash('sha256').update(text).digest('hex');
   const link = options.link ?? null;
+  const selection = canonicalSelection({ variant: options.variant, options: options.options });
 
   if (!options.dryRun && !options.force) {
     // The name is only a hint to find the default root; the recipe hash decides whether the jail is current.
     const root = options.root ?? defaultJailRoot(/^name:\s*["']?([a-z0-9-]+)/m.exec(text)?.[1] ?? '');
-    const current = findUpToDateJail(root, { recipeSha256, engineVersion: ENGINE_VERSION, link });
+    const current = findUpToDateJail(root, { recipeSha256, engineVersion: ENGINE_VERSION, link, selection });
     if (current) {
       return {
         recipeFile,
@@ -89,7 +95,7 @@ export async function buildJail(options: BuildJailOptions): Promise<BuildJailOut
     import('./host/host-view.js'),
     import('./plan/plan.js'),
   ]);
-  const recipe = normalizeRecipe(parseRecipe(text, recipeFile));
+  const recipe = normalizeRecipe(parseRecipe(text, recipeFile, selection));
   const root = path.resolve(options.root ?? defaultJailRoot(recipe.name));
   const host = new HostView();
   let plan = await planJail(recipe, host, { link: options.link });
@@ -115,7 +121,7 @@ export async function buildJail(options: BuildJailOptions): Promise<BuildJailOut
     waitMs: options.waitMs,
     recipeFile,
     engineVersion: ENGINE_VERSION,
-    inputs: { recipeSha256, engineVersion: ENGINE_VERSION, link, paths: stampInputs(host.consulted()) },
+    inputs: { recipeSha256, engineVersion: ENGINE_VERSION, link, paths: stampInputs(host.consulted()), ...(selection ? { selection } : {}) },
     onProgress: options.onProgress,
     onWait: options.onWait,
   });

@@ -1,5 +1,5 @@
 import { ExitCode, type ExitCodeValue } from '../errors.js';
-import { readManifest } from '../apply/manifest.js';
+import { builtSelection, readManifest } from '../apply/manifest.js';
 import { loadRecipe } from '../recipe/load.js';
 import { resolveRecipeReference } from '../recipe/resolve-reference.js';
 import { auditJail, generationManifestPath } from './audit-jail.js';
@@ -32,7 +32,7 @@ export interface AuditCommandResult {
 export async function runAudit(root: string, options: AuditCommandOptions = {}): Promise<AuditCommandResult> {
   const failOn = options.failOn ?? 'high';
   const recipeFile = options.recipe !== undefined ? await resolveRecipeReference(options.recipe, { cwd: options.cwd }) : await builtFromRecipe(root);
-  const recipe = recipeFile ? (await loadRecipe(recipeFile)).recipe : undefined;
+  const recipe = recipeFile ? (await loadRecipe(recipeFile, await builtSelection(root))).recipe : undefined;
   const report = await auditJail(root, {
     allow: recipe?.audit?.allow,
     allowTty: recipe ? recipe.jail.devices.includes('tty') : undefined,

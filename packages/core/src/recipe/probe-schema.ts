@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AccountName, jailPath } from './schema-parts.js';
+import { AccountName, jailPath, oneOf } from './schema-parts.js';
 
 /** How long one probe attempt may take when the recipe does not say. */
 export const DEFAULT_PROBE_TIMEOUT_MS = 5_000;
@@ -119,6 +119,14 @@ const ProcessProbe = z
       .regex(/^\//, { error: (issue) => `root ${JSON.stringify(issue.input)} must be an absolute host path` })
       .meta({ description: "Host path every process's root directory must resolve to. Default: the jail root being checked." })
       .optional(),
+    scope: z
+      .enum(['all', 'children'], { error: oneOf('process scope', ['all', 'children']) })
+      .default('all')
+      .meta({
+        description:
+          '"all" (default): the service process and every process it started. "children": only the processes it started, and there must be at least one — ' +
+          'for a service whose main process stays root outside the jail by design and chroots its workers (Apache with ChrootDir).',
+      }),
     timeoutMs,
   })
   .meta({
