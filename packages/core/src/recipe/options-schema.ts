@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { oneOf } from './schema-parts.js';
+import { oneOf, regex } from './schema-parts.js';
 
 /** Kinds of value a recipe option takes. */
 export const OPTION_TYPES = ['port', 'string', 'text'] as const;
@@ -23,6 +23,7 @@ export const OptionDeclarationSchema = z
           '"port" (a TCP/UDP port 1-65535; a string that is only `{{name}}` becomes the number), "string" (one line), or "text" (several lines, e.g. zone records). Default: string.',
       })
       .optional(),
+    pattern: regex('A pattern every value must match, e.g. for a DNS name; anchor it with ^ and $.').optional(),
     default: z
       .union([z.string(), z.number()])
       .meta({ description: 'The value when the user gives none. It may name other options as `{{other}}`; a value the user gives is used as written.' }),

@@ -37,6 +37,9 @@ function checkValue(name: string, declaration: OptionDeclaration, value: string 
   if ((declaration.type ?? 'string') === 'string' && text.includes('\n')) {
     throw badInput(`option ${name}: a string option holds one line, and this value has ${text.split('\n').length}`, `${name}: ${declaration.description}`);
   }
+  if (declaration.pattern !== undefined && !new RegExp(declaration.pattern).test(text)) {
+    throw badInput(`option ${name}: ${JSON.stringify(text)} does not match ${declaration.pattern}`, `${name}: ${declaration.description}`);
+  }
   return text;
 }
 

@@ -50,6 +50,14 @@ describe('recipe options and variants', () => {
       expect((error as JailwrightError).exitCode).toBe(ExitCode.badInput);
       expect(error.message).toBe(`option port: ${JSON.stringify(port)} is not a port (a whole number from 1 to 65535)`);
     }
+    const name = `specVersion: 1
+name: named
+options:
+  zone: { default: example.test, pattern: "^[a-z.]+$", description: The zone. }
+jail: { write: [{ path: /etc/zone, content: "{{zone}}" }] }
+`;
+    expect(parseRecipe(name, 'recipe.yaml', { options: { zone: 'example.org' } }).jail.write?.[0]?.content).toBe('example.org');
+    expect(rejected(() => parseRecipe(name, 'recipe.yaml', { options: { zone: '../etc' } })).message).toBe('option zone: "../etc" does not match ^[a-z.]+$');
     const multiline = rejected(() => parseRecipe(recipe, 'recipe.yaml', { options: { greeting: 'one\ntwo' } }));
     expect(multiline.message).toMatch(/^option greeting: a string option holds one line/);
   });
