@@ -6,9 +6,9 @@ import { findUpToDateJail } from './apply/up-to-date.js';
 import type { Plan } from './plan/types.js';
 import type { MissingSymbolsReport } from './trace/missing-symbols.js';
 import type { AuditAllowEntry, AuditSeverity, NormalizedRecipe } from './recipe/index.js';
-import { readRecipeText } from './recipe/read-recipe-text.js';
+import { EXTENDS_LINE, readRecipeText } from './recipe/read-recipe-text.js';
 import { resolveRecipeReference } from './recipe/resolve-reference.js';
-import { canonicalSelection } from './recipe/selection.js';
+import { canonicalSelection, layerSelection } from './recipe/selection.js';
 import { ENGINE_VERSION } from './version.js';
 
 /** What `buildJail` is asked to do. */
@@ -62,8 +62,13 @@ export function defaultJailRoot(recipeName: string): string {
  */
 export async function buildJail(options: BuildJailOptions): Promise<BuildJailOutcome> {
   const recipeFile = await resolveRecipeReference(options.recipe, { cwd: options.cwd });
-  const text = await readRecipeText(recipeFile);
-  const recipeSha256 = createHash('sha256').update(text).digest('hex');
+  const ownText = await readRecipeText(recipeFile);
+  // A recipe that extends another is only a choice: parse the one it extends, and hash every text read.
+  const source = EXTENDS_LINE.test(ownText)
+    ? await (await import('./recipe/extends.js')).readRecipeSource(recipeFile)
+    : { file: recipeFile, text: ownText, selection: {}, texts: [ownText] };
+  const text = source.text;
+  const recipeSha256 = createHash('sha256').update(source.texts.join('\0')).digest('hex');
   const link = options.link ?? null;
   const selection = canonicalSelection({ variant: options.variant, options: options.options });
 
@@ -95,7 +100,7 @@ export async function buildJail(options: BuildJailOptions): Promise<BuildJailOut
     import('./host/host-view.js'),
     import('./plan/plan.js'),
   ]);
-  const recipe = normalizeRecipe(parseRecipe(text, recipeFile, selection));
+  const recipe = normalizeRecipe(parseRecipe(text, source.file, layerSelection(source.selection, selection)));
   const root = path.resolve(options.root ?? defaultJailRoot(recipe.name));
   const host = new HostView();
   let plan = await planJail(recipe, host, { link: options.link });

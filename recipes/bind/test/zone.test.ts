@@ -11,16 +11,19 @@ import { serviceUser } from '../src/index.js';
 
 const execFileAsync = promisify(execFile);
 const BIN = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+/** Core's own command: a user's recipe that extends @jailwright/bind is built with it. */
+const CORE_CLI = fileURLToPath(import.meta.resolve('@jailwright/core/recipe-cli')).replace(/recipe-cli\.js$/, 'cli/main.js');
 const isRoot = process.getuid?.() === 0;
 const haveNamed = existsSync('/usr/sbin/named');
 const haveDig = existsSync('/usr/bin/dig');
 if (!isRoot) console.warn("skipping the user's-zone test: it needs root (chroot, namespaces, a host account); CI runs it as root");
 else if (!haveNamed || !haveDig) console.warn("skipping the user's-zone test: it needs bind9 and dig (apt-get install -y bind9 bind9-dnsutils; .ci/run does)");
 
-/** Runs the package's own command, as a user who installed only @jailwright/bind would. */
+/** Runs the package's own command, as a user who installed only @jailwright/bind would (or core's, given CORE_CLI first). */
 async function jailwrightBind(...args: string[]) {
+  const [command, rest] = args[0] === CORE_CLI ? [CORE_CLI, args.slice(1)] : [BIN, args];
   try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [BIN, ...args], { timeout: 60_000 });
+    const { stdout, stderr } = await execFileAsync(process.execPath, [command, ...rest], { timeout: 60_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failure = error as { code?: number; stdout?: string; stderr?: string };
@@ -68,9 +71,24 @@ describe('jailwright-bind options', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown option "zones" (did you mean "zone"?)');
   });
+
+  it('takes a whole zone file with zoneFile=@FILE, and the zone name from the command line', async () => {
+    const directory = await mkdtemp('/tmp/jailwright-bind-zonefile-');
+    try {
+      const zoneText = '$TTL 60\n@ IN SOA ns hostmaster 7 60 60 60 60\n  IN NS ns\nns IN A 127.0.0.1\nwhole IN A 198.51.100.9\n';
+      await writeFile(path.join(directory, 'db.example.net'), zoneText);
+      const plan = await jailwrightBind('build', '--root', '/srv/jails/bind-plan', '--dry-run', '--json', '--option', 'zone=example.net', '--option', `zoneFile=@${directory}/db.example.net`);
+      expect(plan.code).toBe(0);
+      const operations = (JSON.parse(plan.stdout) as { plan: { operations: Array<{ path?: string; content?: string }> } }).plan.operations;
+      expect(operations.find((operation) => operation.path === '/etc/bind/db.example.net')?.content).toBe(zoneText);
+      expect(operations.find((operation) => operation.path === '/etc/bind/named.conf')?.content).toContain('zone "example.net" {\n  type primary;\n  file "/etc/bind/db.example.net";');
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
 });
 
-describe.skipIf(!isRoot || !haveNamed || !haveDig)("the user's zone, from a records file, on a port the test picks", () => {
+describe.skipIf(!isRoot || !haveNamed || !haveDig)("the user's zone, from the user's own recipe, on a port the test picks", () => {
   let parent: string;
   let root: string;
   let port: number;
@@ -92,15 +110,19 @@ describe.skipIf(!isRoot || !haveNamed || !haveDig)("the user's zone, from a reco
   });
 
   it('answers authoritatively with a record only that zone has, and nothing for the default test zone', async () => {
-    const records = path.join(parent, 'records.txt');
-    await writeFile(records, 'only-here  IN A    198.51.100.77\nonly-here  IN TXT  "served from the jail"\n');
+    // The user's own recipe extends the package's and chooses the zone; the port comes from the command line.
     const zone = 'jailwright-user.test';
-    const built = await jailwrightBind('build', '--root', root, '--option', `zone=${zone}`, '--option', `records=@${records}`, '--option', `port=${port}`);
+    const mine = path.join(parent, 'my-dns.yaml');
+    await writeFile(
+      mine,
+      `specVersion: 1\nextends: "@jailwright/bind"\nwith:\n  zone: ${zone}\n  records: |\n    only-here  IN A    198.51.100.77\n    only-here  IN TXT  "served from the jail"\n`,
+    );
+    const built = await jailwrightBind(CORE_CLI, 'build', mine, '--root', root, '--option', `port=${port}`);
     expect(built.stderr).toBe('');
     expect(built.code).toBe(0);
     expect(readFileSync(path.join(root, `etc/bind/db.${zone}`), 'utf8')).toContain('only-here  IN A    198.51.100.77');
 
-    const started = await jailwrightBind('start', '--root', root);
+    const started = await jailwrightBind(CORE_CLI, 'start', mine, '--root', root);
     expect(started.stderr).toBe('');
     expect(started.code).toBe(0);
 
@@ -110,14 +132,14 @@ describe.skipIf(!isRoot || !haveNamed || !haveDig)("the user's zone, from a reco
     expect((await dig(port, 'www.example.test', 'A')).status).toBe('REFUSED');
 
     // check follows the options the jail was built with: the SOA of the user's zone, on the picked port.
-    const check = await jailwrightBind('check', '--root', root);
+    const check = await jailwrightBind(CORE_CLI, 'check', mine, '--root', root);
     expect(check.stdout).toContain(`ok   dns SOA ${zone} @127.0.0.1:${port}: SOA ns.${zone}.`);
     expect(check.stdout).toContain('all probes passed');
     expect(check.code).toBe(0);
 
     const state = JSON.parse(readFileSync(path.join(parent, '.bind.jailwright/launch/state.json'), 'utf8')) as { service?: { pid: number } };
     const pid = state.service?.pid as number;
-    expect((await jailwrightBind('stop', '--root', root)).code).toBe(0);
+    expect((await jailwrightBind(CORE_CLI, 'stop', mine, '--root', root)).code).toBe(0);
     expect(existsSync(`/proc/${pid}`)).toBe(false);
   });
 });

@@ -2,7 +2,8 @@ import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode, type Pair } from 'yaml';
 import { z } from 'zod';
 import { normalizeRecipe, type NormalizedRecipe } from './normalize.js';
-import { readRecipeText } from './read-recipe-text.js';
+import { readRecipeSource } from './extends.js';
+import { layerSelection } from './selection.js';
 import { RecipeError, type RecipeIssue } from './recipe-error.js';
 import { didYouMean } from './did-you-mean.js';
 import { RecipeSchema, SPEC_VERSIONS, type Recipe } from './schema.js';
@@ -248,10 +249,10 @@ export function parseRecipe(text: string, file: string, selection: RecipeSelecti
   return selected as Recipe;
 }
 
-/** Reads, validates and normalizes a recipe file, for one variant and set of option values. */
+/** Reads, validates and normalizes a recipe file (following `extends:`), for one variant and set of option values. */
 export async function loadRecipe(file: string, selection: RecipeSelection = {}): Promise<LoadedRecipe> {
   const absolute = resolve(file);
-  const text = await readRecipeText(absolute);
-  const recipe = normalizeRecipe(parseRecipe(text, file, selection));
-  return { recipe, file: absolute, directory: dirname(absolute) };
+  const source = await readRecipeSource(absolute);
+  const recipe = normalizeRecipe(parseRecipe(source.text, source.file === absolute ? file : source.file, layerSelection(source.selection, selection)));
+  return { recipe, file: absolute, directory: dirname(source.file) };
 }

@@ -28,7 +28,7 @@ export const OptionDeclarationSchema = z
       .union([z.string(), z.number()])
       .meta({ description: 'The value when the user gives none. It may name other options as `{{other}}`; a value the user gives is used as written.' }),
   })
-  .meta({ title: 'Option', description: 'A value the user may set with `jailwright build --option name=value`.' });
+  .meta({ title: 'Option', description: 'A value the user may set with `jailwright build --option name=value`, or with `with:` in a recipe that `extends` this one.' });
 
 export type OptionDeclaration = z.infer<typeof OptionDeclarationSchema>;
 

@@ -20,3 +20,8 @@ export function canonicalSelection(selection: RecipeSelection = {}): RecipeSelec
 export function sameSelection(left: RecipeSelection | undefined, right: RecipeSelection | undefined): boolean {
   return JSON.stringify(canonicalSelection(left)) === JSON.stringify(canonicalSelection(right));
 }
+
+/** Selections layered: `over` wins where it says something. */
+export function layerSelection(under: RecipeSelection, over: RecipeSelection = {}): RecipeSelection {
+  return { variant: over.variant ?? under.variant, options: { ...under.options, ...over.options } };
+}
