@@ -132,10 +132,17 @@ async function main() {
   const jailPort = await freePort();
   const plainPort = await freePort();
   let unjailed;
+  // The chrootdir variant's build creates its own account; remove it afterwards only if it was not there before.
+  const hasAccount = () => spawnSync('getent', ['passwd', 'jw-apache']).status === 0;
+  const accountExisted = hasAccount();
   const cleanup = () => {
     if (unjailed && unjailed.exitCode === null) unjailed.kill('SIGTERM');
     spawnSync(process.execPath, [APACHE_CLI, 'stop', '--root', root], { encoding: 'utf8' });
     rmSync(parent, { recursive: true, force: true });
+    if (!accountExisted && hasAccount()) {
+      spawnSync('userdel', ['jw-apache']);
+      spawnSync('groupdel', ['jw-apache']);
+    }
   };
   process.on('exit', cleanup);
   try {
