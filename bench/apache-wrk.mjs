@@ -204,6 +204,12 @@ async function main() {
       );
     }
   } finally {
+    // Let the unjailed server's workers exit before its account may be removed.
+    if (unjailed && unjailed.exitCode === null) {
+      const exited = new Promise((done) => unjailed.once('exit', done));
+      unjailed.kill('SIGTERM');
+      await exited;
+    }
     cleanup();
     process.removeListener('exit', cleanup);
   }
