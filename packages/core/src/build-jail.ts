@@ -6,8 +6,9 @@ import { findUpToDateJail } from './apply/up-to-date.js';
 import type { Plan } from './plan/types.js';
 import type { MissingSymbolsReport } from './trace/missing-symbols.js';
 import type { AuditSeverity, NormalizedRecipe } from './recipe/index.js';
-import { readRecipeText } from './recipe/read-recipe-text.js';
+import { EXTENDS_LINE, readRecipeText } from './recipe/read-recipe-text.js';
 import { resolveRecipeReference } from './recipe/resolve-reference.js';
+import { canonicalSelection, layerSelection } from './recipe/selection.js';
 import { applyCompiledBinaries, parseCompiledBinaries, readCompiledBinariesText } from './compile/compiled-binaries.js';
 import { ENGINE_VERSION } from './version.js';
 
@@ -32,6 +33,10 @@ export interface BuildJailOptions {
   symbols?: boolean | undefined;
   /** Keep the previous generation after the swap, for a rollback (see applyPlan). */
   keepPrevious?: boolean | undefined;
+  /** The recipe variant to build (`variants:`); default: the recipe's top level. */
+  variant?: string | undefined;
+  /** Values for the recipe's `options:`, as the user gave them. */
+  options?: Readonly<Record<string, string>> | undefined;
 }
 
 /** What `buildJail` did. `plan` is absent when the jail was found up to date without planning. */
@@ -60,15 +65,22 @@ export function defaultJailRoot(recipeName: string): string {
  */
 export async function buildJail(options: BuildJailOptions): Promise<BuildJailOutcome> {
   const recipeFile = await resolveRecipeReference(options.recipe, { cwd: options.cwd });
-  const text = await readRecipeText(recipeFile);
+  const ownText = await readRecipeText(recipeFile);
+  // A recipe that extends another is only a choice: parse the one it extends, and hash every text read.
+  const source = EXTENDS_LINE.test(ownText)
+    ? await (await import('./recipe/extends.js')).readRecipeSource(recipeFile)
+    : { file: recipeFile, text: ownText, selection: {}, texts: [ownText] };
+  const text = source.text;
+  const inputsText = source.texts.join('\0');
   // The name is only a hint (the default root, the compile record); the recipe hash decides whether the jail is current.
   const nameHint = /^name:\s*["']?([a-z0-9-]+)/m.exec(text)?.[1] ?? '';
-  let recipeSha256 = recipeInputsSha256(text, nameHint);
+  let recipeSha256 = recipeInputsSha256(inputsText, nameHint);
   const link = options.link ?? null;
+  const selection = canonicalSelection({ variant: options.variant, options: options.options });
 
   if (!options.dryRun && !options.force) {
     const root = options.root ?? defaultJailRoot(nameHint);
-    const current = findUpToDateJail(root, { recipeSha256, engineVersion: ENGINE_VERSION, link });
+    const current = findUpToDateJail(root, { recipeSha256, engineVersion: ENGINE_VERSION, link, selection });
     if (current) {
       return {
         recipeFile,
@@ -93,8 +105,8 @@ export async function buildJail(options: BuildJailOptions): Promise<BuildJailOut
     import('./host/host-view.js'),
     import('./plan/plan.js'),
   ]);
-  const recipe = applyCompiledBinaries(normalizeRecipe(parseRecipe(text, recipeFile)));
-  if (recipe.name !== nameHint) recipeSha256 = recipeInputsSha256(text, recipe.name);
+  const recipe = applyCompiledBinaries(normalizeRecipe(parseRecipe(text, source.file, layerSelection(source.selection, selection))));
+  if (recipe.name !== nameHint) recipeSha256 = recipeInputsSha256(inputsText, recipe.name);
   const root = path.resolve(options.root ?? defaultJailRoot(recipe.name));
   const host = new HostView();
   const compiled = readCompiledBinariesText(recipe.name);
@@ -126,7 +138,7 @@ export async function buildJail(options: BuildJailOptions): Promise<BuildJailOut
     waitMs: options.waitMs,
     recipeFile,
     engineVersion: ENGINE_VERSION,
-    inputs: { recipeSha256, engineVersion: ENGINE_VERSION, link, paths: stampInputs(host.consulted()) },
+    inputs: { recipeSha256, engineVersion: ENGINE_VERSION, link, paths: stampInputs(host.consulted()), ...(selection ? { selection } : {}) },
     onProgress: options.onProgress,
     onWait: options.onWait,
     keepPrevious: options.keepPrevious,

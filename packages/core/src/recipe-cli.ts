@@ -60,6 +60,7 @@ ${recipe.summary}
 
 Commands (options as in \`jailwright <command> --help\`; the jail root defaults to ${defaultJailRoot(recipe.name)}):
   build [--root DIR] [--dry-run] [--json]   build or refresh the jail, then audit it
+    [--variant NAME] [--option name=value]  ...as one of the recipe's variants, with option values
   start [--root DIR] [--restart on-failure] start the service in its jail, supervised
   stop | restart | status [--json]          stop, restart, or tell whether it runs
   check [--json]                            run the recipe's probes against the running service

@@ -6,5 +6,7 @@ process.exitCode = await runRecipeCli({
   name: recipeName,
   bin: 'jailwright-apache',
   file: recipeFile,
-  summary: "Apache httpd in a chroot jail: the article's walk-through on Debian's apache2, serving 127.0.0.1:8080 as www-data.",
+  summary:
+    "Apache httpd in a chroot jail on Debian's apache2, serving 127.0.0.1:8080 (--option port=N): the article's walk-through " +
+    '(chrooted by the engine, as www-data), or --variant chrootdir (Apache\'s own ChrootDir: workers chroot themselves, as jw-apache).',
 });

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { lstatSync } from 'node:fs';
-import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
+import { lstat, readdir, readFile, readlink, realpath } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { majorOf, minorOf } from '../host/devices.js';
 import type { InputStamp } from '../host/input-stamps.js';
 import type { Operation, Plan, SourceStamp } from '../plan/types.js';
+import type { RecipeSelection } from '../recipe/selection.js';
+import { generationNumber, jailLayout, manifestPath } from './jail-layout.js';
 
 /** The stat fields of a jail path recorded after the build, so a rebuild notices any change without reading content. */
 export interface JailStamp {
@@ -42,6 +44,8 @@ export interface BuildInputs {
   link: 'copy' | 'hard' | null;
   /** Every host path the plan consulted, with its stamp then. */
   paths: InputStamp[];
+  /** The variant and option values the jail was built with (absent: the recipe's top level and defaults); later commands use the same. */
+  selection?: RecipeSelection | undefined;
 }
 
 /** The record of one jail generation, kept beside it in the state directory, outside the jail. */
@@ -191,4 +195,12 @@ function typeOf(info: Stats): ManifestEntry['type'] | 'other' {
 
 function octal(mode: number): string {
   return mode.toString(8).padStart(4, '0');
+}
+
+/** The variant and option values the jail at `root` was built with (its current generation's manifest); undefined for the recipe's top level and defaults. */
+export async function builtSelection(root: string): Promise<RecipeSelection | undefined> {
+  const layout = jailLayout(root);
+  const generation = posix.basename(await realpath(layout.root).catch(() => layout.root));
+  if (generationNumber(generation) === undefined) return undefined;
+  return (await readManifest(manifestPath(layout, generation)))?.inputs.selection;
 }

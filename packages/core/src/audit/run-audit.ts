@@ -1,5 +1,5 @@
 import { ExitCode, type ExitCodeValue } from '../errors.js';
-import { type Manifest, readManifest } from '../apply/manifest.js';
+import { builtSelection, type Manifest, readManifest } from '../apply/manifest.js';
 import { deliberateChoices } from './deliberate-choices.js';
 import { loadRecipe } from '../recipe/load.js';
 import { resolveRecipeReference } from '../recipe/resolve-reference.js';
@@ -33,7 +33,7 @@ export interface AuditCommandResult {
 export async function runAudit(root: string, options: AuditCommandOptions = {}): Promise<AuditCommandResult> {
   const failOn = options.failOn ?? 'high';
   const recipeFile = options.recipe !== undefined ? await resolveRecipeReference(options.recipe, { cwd: options.cwd }) : await builtFromRecipe(root);
-  const recipe = recipeFile ? (await loadRecipe(recipeFile)).recipe : undefined;
+  const recipe = recipeFile ? (await loadRecipe(recipeFile, await builtSelection(root))).recipe : undefined;
   const report = await auditJail(root, {
     allow: recipe ? deliberateChoices(recipe, (await currentManifest(root))?.inputs?.link) : undefined,
     allowTty: recipe ? recipe.jail.devices.includes('tty') : undefined,

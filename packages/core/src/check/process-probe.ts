@@ -70,10 +70,13 @@ async function inspect(pid: number, expected: Expected, expectedRoot: string, pr
 
 /** Every given process runs as the service user and group, never root, with its root in the jail. */
 export async function checkProcess(probe: ProcessProbe, context: ProbeContext, proc = '/proc'): Promise<ProbeOutcome> {
-  const pids = context.pids ?? [];
+  const pids = probe.scope === 'children' ? (context.pids ?? []).slice(1) : (context.pids ?? []);
   const rootWanted = probe.root ?? context.root;
-  let expected = `every process of the service running as ${probe.user}${probe.group === undefined ? '' : `:${probe.group}`}, not root, with root ${rootWanted}`;
-  if (pids.length === 0) return { ok: false, expected, actual: 'no PIDs given to check (pass the service process and its descendants)' };
+  let expected = `every process ${probe.scope === 'children' ? 'the service started' : 'of the service'} running as ${probe.user}${probe.group === undefined ? '' : `:${probe.group}`}, not root, with root ${rootWanted}`;
+  if (pids.length === 0) {
+    const actual = probe.scope === 'children' ? 'the service process has started no processes' : 'no PIDs given to check (pass the service process and its descendants)';
+    return { ok: false, expected, actual };
+  }
   let account: Expected;
   let expectedRoot: string;
   try {

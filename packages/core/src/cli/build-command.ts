@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { buildJail } from '../build-jail.js';
 import { ExitCode } from '../errors.js';
@@ -13,6 +14,8 @@ interface BuildCommandOptions {
   audit: boolean;
   auditFailOn?: 'critical' | 'high' | 'medium';
   allowMissingSymbols?: boolean;
+  variant?: string;
+  option: Record<string, string>;
 }
 
 /** `jailwright build <recipe>`: plan a jail from a recipe and build it atomically. */
@@ -34,6 +37,13 @@ export function registerBuildCommand(program: Command): void {
     .option('--wait [seconds]', 'if another build of this jail is running, wait for it (default: refuse)', parseSeconds)
     .option('--no-audit', 'do not audit the new generation (see jailwright audit)')
     .addOption(new Option('--audit-fail-on <severity>', 'exit 1 when the audit finds this or worse (default: high)').choices(['critical', 'high', 'medium']))
+    .option('--variant <name>', "build one of the recipe's variants (its variants: section), e.g. apache's chrootdir; start, check and stop then follow it")
+    .option(
+      '--option <name=value>',
+      "set one of the recipe's options (its options: section), e.g. port=8081; repeat for more; a value @FILE is read from FILE",
+      collectOption,
+      {},
+    )
     .option('--allow-missing-symbols', 'warn, instead of failing, when something in the jail needs a symbol nothing in the jail defines')
     .addHelpText(
       'after',
@@ -41,7 +51,9 @@ export function registerBuildCommand(program: Command): void {
 Examples:
   jailwright build ./recipe.yaml --root /srv/jails/demo --dry-run
   sudo jailwright build @jailwright/bind --root /srv/jails/bind
-  sudo jailwright build bind --json | jq .result.generation`,
+  sudo jailwright build bind --json | jq .result.generation
+  sudo jailwright build apache --variant chrootdir --option port=8081
+  sudo jailwright build bind --option zone=example.org --option records=@./records.txt`,
     )
     .action(async (recipe: string, options: BuildCommandOptions) => {
       const progress = !options.json && process.stderr.isTTY;
@@ -56,6 +68,8 @@ Examples:
         onWait: (pid) => process.stderr.write(`waiting for the build running as pid ${pid}...\n`),
         audit: options.audit,
         auditFailOn: options.auditFailOn,
+        variant: options.variant,
+        options: options.option,
       });
       if (outcome.audit && !outcome.audit.verdict.passed) process.exitCode = ExitCode.findings;
       const missingSymbols = (outcome.symbols?.missing.length ?? 0) + (outcome.symbols?.missingVersions.length ?? 0);
@@ -95,6 +109,20 @@ Examples:
         process.stdout.write(`${options.allowMissingSymbols ? 'warning: ' : ''}${formatMissingSymbols(outcome.symbols)}`);
       }
     });
+}
+
+/** `--option name=value`, repeatable; `name=@FILE` takes the value from FILE (zone records, say). */
+function collectOption(text: string, collected: Record<string, string>): Record<string, string> {
+  const separator = text.indexOf('=');
+  if (separator <= 0) throw new InvalidArgumentError('expected name=value, e.g. port=8081');
+  const name = text.slice(0, separator);
+  const value = text.slice(separator + 1);
+  if (!value.startsWith('@')) return { ...collected, [name]: value };
+  try {
+    return { ...collected, [name]: readFileSync(value.slice(1), 'utf8') };
+  } catch (error) {
+    throw new InvalidArgumentError(`cannot read ${value.slice(1)} for option ${name}: ${(error as Error).message}`);
+  }
 }
 
 function parseSeconds(value: string): number {

@@ -16,6 +16,7 @@ import { launchFiles, type LaunchFiles } from './launch-files.js';
 import { type LaunchSpec, type LaunchState, readJson, writeJsonAtomically, writePidfile } from './launch-state.js';
 import { isRunning, processIdentity, type ProcessIdentity, signalProcess, waitGone } from '../host/processes.js';
 import { pinGeneration } from '../apply/generation-pins.js';
+import { builtSelection } from '../apply/manifest.js';
 import { descriptor, supervise } from './supervise.js';
 import { assertOwnServiceAccount } from './service-account.js';
 import { closeInheritedDescriptors } from './inherited-descriptors.js';
@@ -56,8 +57,11 @@ export interface ResolvedTarget {
 /** Resolves the recipe reference and the jail root a command acts on. */
 export async function resolveTarget(target: ServiceTarget): Promise<ResolvedTarget> {
   const file = await resolveRecipeReference(target.recipe, { cwd: target.cwd });
-  const loaded = await loadRecipe(file);
-  const root = path.resolve(target.root ?? defaultJailRoot(loaded.recipe.name));
+  const first = await loadRecipe(file);
+  const root = path.resolve(target.root ?? defaultJailRoot(first.recipe.name));
+  // The jail was built for one variant and set of option values: start, check and stop follow it.
+  const selection = await builtSelection(root);
+  const loaded = selection ? await loadRecipe(file, selection) : first;
   return { loaded, root, files: launchFiles(jailLayout(root)) };
 }
 

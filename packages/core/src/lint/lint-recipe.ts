@@ -31,7 +31,7 @@ export interface LintFinding {
 }
 
 /** The canonical order of a recipe's top-level keys: what it is, where it comes from, what goes in, how it runs, how it is checked. */
-export const TOP_LEVEL_ORDER = ['specVersion', 'name', 'description', 'source', 'build', 'jail', 'launch', 'syslog', 'probes', 'audit'] as const;
+export const TOP_LEVEL_ORDER = ['specVersion', 'name', 'description', 'source', 'options', 'build', 'jail', 'launch', 'syslog', 'probes', 'audit', 'variants'] as const;
 
 /** The canonical order of `jail:` keys: what comes in, who, where, what is generated. */
 export const JAIL_ORDER = ['include', 'files', 'libraries', 'users', 'groups', 'directories', 'devices', 'symlinks', 'write', 'link'] as const;

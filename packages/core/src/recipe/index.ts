@@ -37,6 +37,8 @@ export {
   type BuildStep,
 } from './build-schema.js';
 export { didYouMean, editDistance } from './did-you-mean.js';
+export { OPTION_TYPES, OptionsSchema, type OptionDeclaration, type OptionType } from './options-schema.js';
+export { canonicalSelection, sameSelection, type RecipeSelection } from './selection.js';
 export { jailPathProblem, symlinkTargetProblem } from './jail-path.js';
 export { recipeJsonSchema, recipeJsonSchemaText } from './json-schema.js';
 export { formatRecipePath, loadRecipe, parseRecipe, recipePositions, type LoadedRecipe, type RecipePositions } from './load.js';

@@ -3,10 +3,13 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type
 import { z } from 'zod';
 import { applyCompiledBinaries } from '../compile/compiled-binaries.js';
 import { normalizeRecipe, type NormalizedRecipe } from './normalize.js';
-import { readRecipeText } from './read-recipe-text.js';
+import { readRecipeSource } from './extends.js';
+import { layerSelection } from './selection.js';
 import { RecipeError, type RecipeIssue } from './recipe-error.js';
 import { didYouMean } from './did-you-mean.js';
 import { RecipeSchema, SPEC_VERSIONS, type Recipe } from './schema.js';
+import type { RecipeSelection } from './selection.js';
+import { applySelection } from './select.js';
 
 /** A recipe read from disk: normalized, with where it came from (hooks and relative paths resolve against `directory`). */
 export interface LoadedRecipe {
@@ -258,8 +261,13 @@ export function recipePositions(text: string): RecipePositions {
   };
 }
 
-/** Parses and validates recipe YAML; `file` is only used in messages. Throws RecipeError with file:line:column for every problem. */
-export function parseRecipe(text: string, file: string): Recipe {
+/**
+ * Parses and validates recipe YAML for one variant and set of option values (default: the top level and
+ * the options' defaults); `file` is only used in messages. Throws RecipeError with file:line:column for
+ * every problem in the text, JailwrightError (exit 2) for an unknown variant or option or a bad value.
+ * The result has `{{option}}` placeholders filled and the chosen variant's sections in place; no `variants`.
+ */
+export function parseRecipe(text: string, file: string, selection: RecipeSelection = {}): Recipe {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, version: '1.2' });
   if (document.errors.length > 0) throwIssues(syntaxIssues(document, text), lineCounter, file);
@@ -277,15 +285,17 @@ export function parseRecipe(text: string, file: string): Recipe {
     throwIssues([{ path: [], offset: document.contents?.range?.[0] ?? 0, message: `a recipe is a mapping of keys (specVersion, name, jail, …), not ${describe(data)}` }], lineCounter, file);
   }
 
-  const issues = schemaIssues(document, data);
+  const { substituted, selected, issues: selectionIssues } = applySelection(data as Record<string, unknown>, selection);
+  const offsetOf = (path: PathSegment[]) => locate(document.contents, path).node?.range?.[0] ?? 0;
+  const issues = [...selectionIssues.map((issue) => ({ ...issue, offset: offsetOf(issue.path) })), ...schemaIssues(document, substituted)];
   if (issues.length > 0) throwIssues(issues, lineCounter, file);
-  return data as Recipe;
+  return selected as Recipe;
 }
 
-/** Reads, validates and normalizes a recipe file, with the binaries `jailwright compile` built for it when there are any. */
-export async function loadRecipe(file: string): Promise<LoadedRecipe> {
+/** Reads, validates and normalizes a recipe file (following `extends:`), for one variant and set of option values, with the binaries `jailwright compile` built for it when there are any. */
+export async function loadRecipe(file: string, selection: RecipeSelection = {}): Promise<LoadedRecipe> {
   const absolute = resolve(file);
-  const text = await readRecipeText(absolute);
-  const recipe = applyCompiledBinaries(normalizeRecipe(parseRecipe(text, file)));
-  return { recipe, file: absolute, directory: dirname(absolute) };
+  const source = await readRecipeSource(absolute);
+  const recipe = applyCompiledBinaries(normalizeRecipe(parseRecipe(source.text, source.file === absolute ? file : source.file, layerSelection(source.selection, selection))));
+  return { recipe, file: absolute, directory: dirname(source.file) };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AccountName, jailPath } from './schema-parts.js';
+import { AccountName, jailPath, oneOf, regex } from './schema-parts.js';
 
 /** How long one probe attempt may take when the recipe does not say. */
 export const DEFAULT_PROBE_TIMEOUT_MS = 5_000;
@@ -31,21 +31,6 @@ function port(description: string) {
 
 function portWithDefault(description: string, fallback: number) {
   return Port.default(fallback).meta({ description: `${description} Default: ${fallback}.` });
-}
-
-/** A string holding a JavaScript regular expression (without slashes); it must compile. */
-function regex(description: string) {
-  return z
-    .string()
-    .min(1)
-    .superRefine((value, context) => {
-      try {
-        new RegExp(value);
-      } catch (error) {
-        context.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not a regular expression: ${(error as Error).message}` });
-      }
-    })
-    .meta({ description: `${description} A JavaScript regular expression, without slashes.` });
 }
 
 const HttpProbe = z
@@ -119,6 +104,14 @@ const ProcessProbe = z
       .regex(/^\//, { error: (issue) => `root ${JSON.stringify(issue.input)} must be an absolute host path` })
       .meta({ description: "Host path every process's root directory must resolve to. Default: the jail root being checked." })
       .optional(),
+    scope: z
+      .enum(['all', 'children'], { error: oneOf('process scope', ['all', 'children']) })
+      .default('all')
+      .meta({
+        description:
+          '"all" (default): the service process and every process it started. "children": only the processes it started, and there must be at least one — ' +
+          'for a service whose main process stays root outside the jail by design and chroots its workers (Apache with ChrootDir).',
+      }),
     timeoutMs,
   })
   .meta({

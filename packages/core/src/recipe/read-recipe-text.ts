@@ -4,6 +4,9 @@ import { ExitCode, JailwrightError } from '../errors.js';
 /** The largest recipe file read: real recipes are a few kilobytes; anything near this is not a recipe. */
 export const MAX_RECIPE_BYTES = 1024 * 1024;
 
+/** `extends:` at the start of a line: the cheap test for a recipe that builds on another, before parsing anything. */
+export const EXTENDS_LINE = /^extends\s*:/m;
+
 /** Reads a recipe file's text, refusing what cannot be a recipe (missing, a directory, too large) with a clear error. */
 export async function readRecipeText(file: string): Promise<string> {
   try {

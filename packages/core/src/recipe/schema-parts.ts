@@ -29,3 +29,18 @@ export function jailPath(description: string) {
 export const AccountName = z
   .string()
   .regex(/^([A-Za-z_][A-Za-z0-9_.-]*\$?|[0-9]+)$/, { error: (issue) => `${JSON.stringify(issue.input)} is not a user or group name (letters, digits, "_", ".", "-") nor a numeric id` });
+
+/** A string holding a JavaScript regular expression (without slashes); it must compile. */
+export function regex(description: string) {
+  return z
+    .string()
+    .min(1)
+    .superRefine((value, context) => {
+      try {
+        new RegExp(value);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not a regular expression: ${(error as Error).message}` });
+      }
+    })
+    .meta({ description: `${description} A JavaScript regular expression, without slashes.` });
+}

@@ -6,6 +6,7 @@ import { BuildSchema } from './build-schema.js';
 import { LaunchSchema } from './launch-schema.js';
 import { SyslogSchema } from './syslog-schema.js';
 import { ProbeSchema } from './probe-schema.js';
+import { OptionsSchema, SELECTOR_NAME } from './options-schema.js';
 
 /** Recipe format versions this engine reads. */
 export const SPEC_VERSIONS = [1] as const;
@@ -160,6 +161,24 @@ const Jail = z
   })
   .meta({ title: 'Jail', description: 'What goes inside the jail.' });
 
+const Probes = z
+  .array(ProbeSchema)
+  .meta({ title: 'Probes', description: 'Health checks `jailwright check` runs against the jailed service: http, dns, smtp, tcp, process, log.' });
+
+const Variant = z
+  .strictObject({
+    description: z.string().min(1).meta({ description: 'One line saying how this variant jails the service.' }),
+    jail: Jail.optional(),
+    launch: LaunchSchema.optional(),
+    syslog: SyslogSchema.optional(),
+    probes: Probes.optional(),
+    audit: AuditSchema.optional(),
+  })
+  .meta({
+    title: 'Variant',
+    description: 'Another way to jail the same service (`jailwright build --variant <name>`): each section it holds replaces the top-level one as a whole.',
+  });
+
 /** The recipe format, specVersion 1: the single source of truth for the TypeScript types and the published JSON Schema. */
 export const RecipeSchema = z
   .strictObject({
@@ -180,12 +199,17 @@ export const RecipeSchema = z
     jail: Jail,
     launch: LaunchSchema.optional(),
     syslog: SyslogSchema.optional(),
-    probes: z
-      .array(ProbeSchema)
-      .meta({ title: 'Probes', description: 'Health checks `jailwright check` runs against the jailed service: http, dns, smtp, tcp, process, log.' })
-      .optional(),
+    probes: Probes.optional(),
     audit: AuditSchema.optional(),
     build: BuildSchema.optional(),
+    options: OptionsSchema.optional(),
+    variants: z
+      .record(
+        z.string().regex(SELECTOR_NAME, { error: (issue) => `variant name ${JSON.stringify(issue.input)} must start with a letter and hold only letters, digits, "_" and "-"` }),
+        Variant,
+      )
+      .meta({ title: 'Variants', description: 'Other ways to jail the service, by name; the top level is the default.' })
+      .optional(),
   })
   .meta({
     title: 'jailwright recipe',

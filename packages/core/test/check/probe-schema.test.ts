@@ -26,7 +26,7 @@ describe('probes in a recipe', () => {
       { type: 'dns', server: '127.0.0.1', port: 53, name: 'www.example.test', recordType: 'A', expect: '192.0.2.1', authoritative: true, timeoutMs: 5000 },
       { type: 'smtp', host: '127.0.0.1', port: 25, ehlo: 'jailwright.test', timeoutMs: 5000 },
       { type: 'tcp', host: '::1', port: 22, timeoutMs: 1000 },
-      { type: 'process', user: 'www-data', timeoutMs: 5000 },
+      { type: 'process', user: 'www-data', scope: 'all', timeoutMs: 5000 },
       { type: 'log', file: '/var/log/apache2/access.log', pattern: '"HEAD / HTTP/1\\.[01]" 200', sinceStart: false, timeoutMs: 5000 },
     ]);
     expect(normalizeRecipe(parseRecipe('specVersion: 1\nname: x\njail: {}\n', 'r.yaml')).probes).toBeUndefined();

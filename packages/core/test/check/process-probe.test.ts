@@ -137,6 +137,17 @@ describe.skipIf(!isRoot)('process probe against real processes in a jail built b
     expect(result.actual).toBe(`pid ${outside} root /`);
   });
 
+  it('with scope children, leaves out the main process (root, outside the jail) and checks every other one', async () => {
+    // This test process stands in for Apache's parent under ChrootDir: root, on the host.
+    const children = await runProbe({ type: 'process', user: 'nobody', scope: 'children' }, { root, pids: [process.pid, jailed] });
+    expect(children.ok, children.actual).toBe(true);
+    expect(children.expected).toMatch(/^pids \d+ running as nobody/);
+    const all = await runProbe({ type: 'process', user: 'nobody' }, { root, pids: [process.pid, jailed] });
+    expect(all).toMatchObject({ ok: false, actual: expect.stringContaining(`pid ${process.pid} runs as root`) });
+    const none = await runProbe({ type: 'process', user: 'nobody', scope: 'children' }, { root, pids: [process.pid] });
+    expect(none).toMatchObject({ ok: false, actual: 'the service process has started no processes' });
+  });
+
   it('fails the wrong user, a PID that is gone, and no PIDs at all', async () => {
     const wrongUser = await runProbe({ type: 'process', user: 'daemon' }, { root, pids: [jailed] });
     expect(wrongUser).toMatchObject({ ok: false, actual: `pid ${jailed} uid 65534; pid ${jailed} gid 65534` });

@@ -1,0 +1,124 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const execFileAsync = promisify(execFile);
+const BIN = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const ACCOUNT = 'jw-apache';
+const isRoot = process.getuid?.() === 0;
+const haveApache = existsSync('/usr/sbin/apache2');
+if (!isRoot) console.warn('skipping the ChrootDir and port tests: they need root (chroot, namespaces, a host account); CI runs them as root');
+else if (!haveApache) console.warn('skipping the ChrootDir and port tests: apache2 is not installed (apt-get install -y apache2; .ci/run does)');
+
+/** Runs the package's own command, as a user who installed only @jailwright/apache would. */
+async function jailwrightApache(...args: string[]) {
+  try {
+    const { stdout, stderr } = await execFileAsync(process.execPath, [BIN, ...args], { timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failure = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof failure.code === 'number' ? failure.code : -1, stdout: failure.stdout ?? '', stderr: failure.stderr ?? '' };
+  }
+}
+
+/** A loopback TCP port nothing listens on right now (the kernel's pick, released at once). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** The direct children of a process, from /proc (every thread's children file). */
+function childrenOf(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/task`).flatMap((task) => readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+}
+
+function hostUid(name: string): string | undefined {
+  return readFileSync('/etc/passwd', 'utf8').split('\n').map((line) => line.split(':')).find((fields) => fields[0] === name)?.[2];
+}
+
+describe.skipIf(!isRoot || !haveApache)("ChrootDir: apache2 chroots its own workers into the jail, on a port the test picks", () => {
+  let parent: string;
+  let root: string;
+  let port: number;
+  let accountExisted: boolean;
+  let groupExisted: boolean;
+  beforeAll(async () => {
+    accountExisted = hostUid(ACCOUNT) !== undefined;
+    groupExisted = readFileSync('/etc/group', 'utf8').split('\n').some((line) => line.startsWith(`${ACCOUNT}:`));
+    parent = await mkdtemp('/var/lib/jailwright-apache-chrootdir-test-');
+    await chmod(parent, 0o755);
+    root = path.join(parent, 'apache');
+    port = await freePort();
+  });
+  afterAll(async () => {
+    await jailwrightApache('stop', '--root', root);
+    await rm(parent, { recursive: true, force: true });
+    // Only what this test created: an operator's own jw-apache is left alone.
+    if (!accountExisted && hostUid(ACCOUNT) !== undefined) await execFileAsync('userdel', [ACCOUNT]).catch(() => undefined);
+    if (!groupExisted) await execFileAsync('groupdel', [ACCOUNT]).catch(() => undefined);
+  });
+
+  it('plans a jail of the document root, the logs and libgcc_s only: no apache2, no modules, no mime.types', async () => {
+    const plan = await jailwrightApache('build', '--root', root, '--variant', 'chrootdir', '--option', `port=${port}`, '--dry-run');
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toMatch(/write .* \/var\/www\/html\/index\.html/);
+    expect(plan.stdout).toMatch(/libgcc_s\.so\.1/);
+    expect(plan.stdout).not.toMatch(/\/usr\/sbin\/apache2|mod_mpm_event|mime\.types/);
+    const unknown = await jailwrightApache('build', '--root', root, '--variant', 'chrootdri', '--dry-run');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown variant "chrootdri" (did you mean "chrootdir"?)');
+  });
+
+  it('serves HEAD / with 200 from workers rooted in the jail as jw-apache, logs the request there, and stops clean', async () => {
+    const built = await jailwrightApache('build', '--root', root, '--variant', 'chrootdir', '--option', `port=${port}`);
+    expect(built.stderr).toBe('');
+    expect(built.code).toBe(0);
+    expect(built.stdout).toContain('audit: nothing above low');
+    const uid = hostUid(ACCOUNT);
+    expect(uid, `build creates the host account ${ACCOUNT}`).toBeDefined();
+
+    // start follows the variant and port the jail was built with: no --variant here.
+    const started = await jailwrightApache('start', '--root', root);
+    expect(started.stderr).toBe('');
+    expect(started.code).toBe(0);
+
+    const head = await fetch(`http://127.0.0.1:${port}/`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    // The jail's page, not the host's /var/www/html: the workers resolve the document root inside the jail.
+    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('<h1>Hello from a jailed Apache</h1>\n');
+
+    const check = await jailwrightApache('check', '--root', root);
+    expect(check.stdout).toContain('all probes passed');
+    expect(check.code).toBe(0);
+
+    const state = JSON.parse(readFileSync(path.join(parent, '.apache.jailwright/launch/state.json'), 'utf8')) as { service?: { pid: number } };
+    const main = state.service?.pid as number;
+    const jail = realpathSync(root);
+    // By design the parent stays root on the host (it reads config and modules there and opens the logs)...
+    expect(readFileSync(`/proc/${main}/status`, 'utf8')).toMatch(/^Uid:\s+0\s+0\s+0\s+0$/m);
+    // ...with its bounding set cut to what it needs: kill (5), setgid (6), setuid (7), sys_chroot (18).
+    expect(readFileSync(`/proc/${main}/status`, 'utf8')).toMatch(/^CapBnd:\s+00000000000400e0$/m);
+    // ...and every process that serves is jw-apache with its root in the jail.
+    const workers = childrenOf(main);
+    expect(workers.length).toBeGreaterThan(0);
+    for (const worker of workers) {
+      expect(readFileSync(`/proc/${worker}/status`, 'utf8')).toMatch(new RegExp(`^Uid:\\s+${uid}\\s+${uid}\\s+${uid}\\s+${uid}$`, 'm'));
+      expect(readlinkSync(`/proc/${worker}/root`)).toBe(jail);
+    }
+    expect(readFileSync(path.join(root, 'var/log/apache2/access.log'), 'utf8')).toMatch(/"HEAD \/ HTTP\/1\.1" 200 -/);
+    expect(readFileSync(path.join(root, 'var/log/apache2/error.log'), 'utf8')).not.toMatch(/\[(warn|error|crit|alert|emerg)\]|libgcc_s/);
+    expect((await jailwrightApache('audit', '--root', root)).code).toBe(0);
+
+    expect((await jailwrightApache('stop', '--root', root)).code).toBe(0);
+    for (const pid of [main, ...workers]) expect(existsSync(`/proc/${pid}`), `pid ${pid} is gone`).toBe(false);
+    await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
+  });
+});
