@@ -67,6 +67,14 @@ export async function updateJail(root: string, options: UpdateOptions = {}): Pro
       hint: `Build it again from its recipe: jailwright build <recipe> --root ${current.layout.root}`,
     });
   }
+  if (options.restart) {
+    const { loadRecipe } = await import('../recipe/load.js');
+    if (!(await loadRecipe(recipeFile)).recipe.launch) {
+      throw new JailwrightError(`--restart: the recipe ${recipeFile} has no launch section, so there is no service to restart`, {
+        hint: `Run jailwright update ${current.layout.root} without --restart.`,
+      });
+    }
+  }
   const link = current.manifest.inputs?.link ?? undefined;
   const base = { schemaVersion: 1 as const, root: current.layout.root, recipe: current.manifest.recipe, recipeFile, previousGeneration: current.generation };
   if (options.dryRun) {
@@ -98,7 +106,9 @@ async function restartOrRollBack(recipeFile: string, root: string, previous: str
     await restartService({ recipe: recipeFile, root });
     return { restarted: true, ok: true, rolledBack: false };
   } catch (error) {
-    if (!(error instanceof JailwrightError) || !swapped) throw error;
+    // Only a service that did not come up on the new generation (exit 1) is a reason to go back; a refusal
+    // (not root, a shared account, a bad recipe) would refuse the previous generation alike.
+    if (!(error instanceof JailwrightError) || error.exitCode !== ExitCode.findings || !swapped) throw error;
     const problem = error.message;
     const { rollBack } = await import('../apply/apply.js');
     await stopService({ recipe: recipeFile, root });
