@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { realpath } from 'node:fs/promises';
+import type { JailLayout } from '../apply/jail-layout.js';
 import type { Manifest, ManifestEntry } from '../apply/manifest.js';
 import { hashRegularFile } from '../audit/jail-files.js';
 import { buildJail } from '../build-jail.js';
 import { ExitCode, JailwrightError } from '../errors.js';
 import { launchFiles } from '../launch/launch-files.js';
-import { type LaunchState, readJson } from '../launch/launch-state.js';
+import { type LaunchSpec, type LaunchState, readJson } from '../launch/launch-state.js';
 import { isRunning } from '../host/processes.js';
 import type { Operation, Plan } from '../plan/types.js';
 import { readCurrentGeneration } from './current-generation.js';
@@ -95,26 +96,38 @@ export async function updateJail(root: string, options: UpdateOptions = {}): Pro
   const launch = readJson<LaunchState>(launchFiles(current.layout).state);
   const runsElsewhere = launch?.service !== undefined && isRunning(launch.service) && launch.jailRoot !== after.directory;
   if (!result.changed && !runsElsewhere) return { ...report, restart: { restarted: false, ok: true, rolledBack: false } };
-  report.restart = await restartOrRollBack(recipeFile, current.layout.root, current.generation, result.changed);
+  report.restart = await restartOrRollBack(recipeFile, current.layout, current.generation, result.changed);
   if (report.restart.rolledBack) report.generation = current.generation;
   return report;
 }
 
-async function restartOrRollBack(recipeFile: string, root: string, previous: string, swapped: boolean): Promise<NonNullable<UpdateReport['restart']>> {
-  const { restartService, startService, stopService } = await import('../launch/service-control.js');
+/**
+ * Stops the service, takes what it wrote since the swap into the new generation, and starts it there
+ * (with the restart policy of its last run). When it does not come up, points the root back at the
+ * previous generation, takes what the failed run wrote, and starts it there.
+ */
+async function restartOrRollBack(recipeFile: string, layout: JailLayout, previous: string, swapped: boolean): Promise<NonNullable<UpdateReport['restart']>> {
+  const [{ startService, stopService }, { refreshServiceData, rollBack }] = await Promise.all([import('../launch/service-control.js'), import('../apply/apply.js')]);
+  const target = { recipe: recipeFile, root: layout.root };
+  const files = launchFiles(layout);
+  const restart = readJson<LaunchSpec>(files.spec)?.restart;
+  const ranIn = readJson<LaunchState>(files.state)?.jailRoot;
+  const stopped = await stopService(target);
+  if (stopped.wasRunning && ranIn) await refreshServiceData(layout.root, ranIn);
   try {
-    await restartService({ recipe: recipeFile, root });
+    await startService({ ...target, restart });
     return { restarted: true, ok: true, rolledBack: false };
   } catch (error) {
     // Only a service that did not come up on the new generation (exit 1) is a reason to go back; a refusal
     // (not root, a shared account, a bad recipe) would refuse the previous generation alike.
     if (!(error instanceof JailwrightError) || error.exitCode !== ExitCode.findings || !swapped) throw error;
     const problem = error.message;
-    const { rollBack } = await import('../apply/apply.js');
-    await stopService({ recipe: recipeFile, root });
-    await rollBack(root, previous);
+    const failedIn = await realpath(layout.root);
+    await stopService(target);
+    await rollBack(layout.root, previous);
+    await refreshServiceData(layout.root, failedIn);
     try {
-      await startService({ recipe: recipeFile, root });
+      await startService({ ...target, restart });
     } catch (again) {
       throw new JailwrightError(
         `the updated jail failed (${problem}); rolled back to ${previous}, but that failed to start too: ${again instanceof Error ? again.message : String(again)}`,
