@@ -207,6 +207,13 @@ export async function startService(options: StartOptions): Promise<StartOutcome>
     });
   }
   const jailRoot = await realpath(jail.directory);
+  // The last run was in an older generation (a build or update swapped a new one in since): what it
+  // wrote into its log, spool and run directories after that swap comes along before this run starts.
+  const lastRun = readJson<LaunchState>(files.state)?.jailRoot;
+  if (lastRun && lastRun !== jailRoot) {
+    const { refreshServiceData } = await import('../apply/apply.js');
+    await refreshServiceData(root, lastRun);
+  }
   const tools = await findLaunchTools();
   const identity = await resolveServiceIdentity(launch);
   assertOwnServiceAccount(loaded.recipe.name, launch, identity);

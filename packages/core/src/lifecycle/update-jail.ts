@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { realpath } from 'node:fs/promises';
-import type { JailLayout } from '../apply/jail-layout.js';
+import { jailLayout } from '../apply/jail-layout.js';
 import type { Manifest, ManifestEntry } from '../apply/manifest.js';
 import { hashRegularFile } from '../audit/jail-files.js';
 import { buildJail } from '../build-jail.js';
@@ -96,36 +96,32 @@ export async function updateJail(root: string, options: UpdateOptions = {}): Pro
   const launch = readJson<LaunchState>(launchFiles(current.layout).state);
   const runsElsewhere = launch?.service !== undefined && isRunning(launch.service) && launch.jailRoot !== after.directory;
   if (!result.changed && !runsElsewhere) return { ...report, restart: { restarted: false, ok: true, rolledBack: false } };
-  report.restart = await restartOrRollBack(recipeFile, current.layout, current.generation, result.changed);
+  report.restart = await restartOrRollBack(recipeFile, current.layout.root, current.generation, result.changed);
   if (report.restart.rolledBack) report.generation = current.generation;
   return report;
 }
 
 /**
- * Stops the service, takes what it wrote since the swap into the new generation, and starts it there
- * (with the restart policy of its last run). When it does not come up, points the root back at the
- * previous generation, takes what the failed run wrote, and starts it there.
+ * Restarts the service on the new generation (start takes what it wrote since the swap along). When it
+ * does not come up, points the root back at the previous generation and starts it there (which takes what
+ * the failed run wrote back).
  */
-async function restartOrRollBack(recipeFile: string, layout: JailLayout, previous: string, swapped: boolean): Promise<NonNullable<UpdateReport['restart']>> {
-  const [{ startService, stopService }, { refreshServiceData, rollBack }] = await Promise.all([import('../launch/service-control.js'), import('../apply/apply.js')]);
-  const target = { recipe: recipeFile, root: layout.root };
-  const files = launchFiles(layout);
-  const restart = readJson<LaunchSpec>(files.spec)?.restart;
-  const ranIn = readJson<LaunchState>(files.state)?.jailRoot;
-  const stopped = await stopService(target);
-  if (stopped.wasRunning && ranIn) await refreshServiceData(layout.root, ranIn);
+async function restartOrRollBack(recipeFile: string, root: string, previous: string, swapped: boolean): Promise<NonNullable<UpdateReport['restart']>> {
+  const { restartService, startService, stopService } = await import('../launch/service-control.js');
+  const target = { recipe: recipeFile, root };
+  // The policy of the last run, for the run after a rollback (restart keeps it by itself).
+  const restart = readJson<LaunchSpec>(launchFiles(jailLayout(root)).spec)?.restart;
   try {
-    await startService({ ...target, restart });
+    await restartService(target);
     return { restarted: true, ok: true, rolledBack: false };
   } catch (error) {
     // Only a service that did not come up on the new generation (exit 1) is a reason to go back; a refusal
     // (not root, a shared account, a bad recipe) would refuse the previous generation alike.
     if (!(error instanceof JailwrightError) || error.exitCode !== ExitCode.findings || !swapped) throw error;
     const problem = error.message;
-    const failedIn = await realpath(layout.root);
+    const { rollBack } = await import('../apply/apply.js');
     await stopService(target);
-    await rollBack(layout.root, previous);
-    await refreshServiceData(layout.root, failedIn);
+    await rollBack(root, previous);
     try {
       await startService({ ...target, restart });
     } catch (again) {
