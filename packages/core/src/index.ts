@@ -12,6 +12,8 @@ export { HostView } from './host/host-view.js';
 export * from './check/index.js';
 export * from './syslog/index.js';
 export { launchCommand, CHROOT_STEP_CAPABILITIES, type LaunchCommand, type LaunchTools, type ServiceIdentity } from './launch/launch-command.js';
+export { describeLandlockScope, LANDLOCK_SCOPE_ABI, LANDLOCK_SCOPES, prepareLandlockScope, type LandlockScopePlan, type LandlockScopeStatus } from './launch/landlock-scope.js';
+export { defaultHelperDirectory, ensureHelperProgram, helperProgramPath, type HelperProgram } from './native/helper-program.js';
 export { launchFiles, type LaunchFiles } from './launch/launch-files.js';
 export type { LaunchSpec, LaunchState, LaunchStatus, ServiceExit } from './launch/launch-state.js';
 export {
@@ -30,10 +32,13 @@ export {
 export * from './audit/index.js';
 export {
   RUNNING_AUDIT_SCHEMA_VERSION,
+  RUNNING_CHECKS,
   auditProcess,
+  landlockCheck,
   runRunningAudit,
   type RunningAuditReport,
   type RunningCheck,
+  type RunningCheckName,
   type RunningExpectation,
 } from './audit/running-audit.js';
 export * from './trace/index.js';
@@ -44,3 +49,6 @@ export { listJails, formatJailList, type JailList, type ListedJail } from './lif
 export { registryDirectory, type RegistryEntry } from './lifecycle/registry.js';
 export { serviceDataDirectories } from './apply/service-data.js';
 export { rollBack } from './apply/apply.js';
+export * from './compile/index.js';
+export { JAIL_ORDER, LINT_DEVICE_ALLOW_LIST, LINT_RULES, TOP_LEVEL_ORDER, formatLintFinding, lintRecipe, lintRecipeText, type LintFinding, type LintRule } from './lint/lint-recipe.js';
+export * from './export/index.js';

@@ -15,7 +15,7 @@ export interface RecipePackage {
 }
 
 /** Core commands that take a recipe as their first argument. */
-const RECIPE_COMMANDS = ['build', 'start', 'stop', 'restart', 'status', 'check', 'logs'] as const;
+const RECIPE_COMMANDS = ['build', 'start', 'stop', 'restart', 'status', 'check', 'logs', 'export', 'compile', 'lint'] as const;
 
 /**
  * The command line of a recipe package (`jailwright-apache build --root DIR`): core's own commands with
@@ -65,6 +65,10 @@ Commands (options as in \`jailwright <command> --help\`; the jail root defaults 
   check [--json]                            run the recipe's probes against the running service
   logs [-n N]                               where the logs are, and their last lines
   audit [--root DIR] [--json]               audit the jail (static checks)
+  export --format tar|oci|systemd|sysv --out PATH
+                                            the jail as a tarball or OCI image, a systemd unit, an init script
+  compile --source TARBALL [--profile NAME] build the service from source; later builds jail the result
+  lint [--json]                             check the recipe against the review rules
   recipe                                    print the path of the recipe file
 
 Example:

@@ -1,38 +1,14 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { existsSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commandRunner, describeRecipe } from '@jailwright/core/testing';
+import { describe, expect, it } from 'vitest';
 import { recipeFile, serviceUser } from '../src/index.js';
 
-const execFileAsync = promisify(execFile);
-const BIN = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-const isRoot = process.getuid?.() === 0;
-const haveNamed = existsSync('/usr/sbin/named');
-if (!isRoot) console.warn('skipping the jailed named test: it needs root (chroot, namespaces, a host account); CI runs it as root');
-else if (!haveNamed) console.warn('skipping the jailed named test: bind9 is not installed (apt-get install -y bind9; .ci/run does)');
-
-/** Runs the package's own command, as a user who installed only @jailwright/bind would. */
-async function jailwrightBind(...args: string[]) {
-  try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [BIN, ...args], { timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failure = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof failure.code === 'number' ? failure.code : -1, stdout: failure.stdout ?? '', stderr: failure.stderr ?? '' };
-  }
-}
-
-/** The host's entry for a name in /etc/passwd or /etc/group: [name, x, id, ...], or undefined. */
-function hostEntry(file: '/etc/passwd' | '/etc/group', name: string): string[] | undefined {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .map((line) => line.split(':'))
-    .find((fields) => fields[0] === name);
-}
+/** The package's own command, as a user who installed only @jailwright/bind runs it. */
+const jailwrightBind = commandRunner(fileURLToPath(new URL('../dist/cli.js', import.meta.url)));
 
 /**
  * One DNS question over UDP, written out here rather than through core's probe, so the test does not
@@ -78,6 +54,63 @@ async function askA(port: number, name: string): Promise<{ authoritative: boolea
   }
 }
 
+describeRecipe(recipeFile, {
+  requires: [{ path: '/usr/sbin/named', install: 'apt-get install -y bind9; .ci/run does' }],
+  async whileRunning({ root, pid }) {
+    const answer = await askA(5353, 'www.example.test');
+    expect(answer).toEqual({ authoritative: true, rcode: 0, addresses: ['192.0.2.1'] });
+
+    // named dropped to the recipe's own account (created by the build), not merely to some non-root id.
+    const account = readFileSync('/etc/passwd', 'utf8').split('\n').map((line) => line.split(':')).find((fields) => fields[0] === serviceUser);
+    expect(account, `build creates the host account ${serviceUser}`).toBeDefined();
+    const [uid, gid] = [account![2]!, account![3]!];
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    expect(status).toMatch(/^Name:\s+named$/m);
+    expect(status).toMatch(new RegExp(`^Uid:\\s+${uid}\\s+${uid}\\s+${uid}\\s+${uid}$`, 'm'));
+    expect(status).toMatch(new RegExp(`^Gid:\\s+${gid}\\s+${gid}\\s+${gid}\\s+${gid}$`, 'm'));
+    // The directories named writes are the service account's alone, and it wrote its pid there.
+    expect(readFileSync(path.join(root, 'run/named/named.pid'), 'utf8').trim()).toMatch(/^\d+$/);
+  },
+  // The exported systemd unit's identity, tolerated: systemd cannot run units here (not PID 1), so the unit's
+  // User=, AmbientCapabilities=, CapabilityBoundingSet= and NoNewPrivileges= are applied by setpriv, and
+  // named chroots itself (-t) into the jail the kit built.
+  async afterStop({ root, jailwright }) {
+    const unitFile = path.join(path.dirname(root), 'bind.service');
+    expect((await jailwright('export', '--format', 'systemd', '--out', unitFile)).code).toBe(0);
+    const unit = readFileSync(unitFile, 'utf8');
+    const directive = (name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(unit)?.[1] ?? '';
+    expect(directive('User')).toBe(serviceUser);
+    expect(directive('NoNewPrivileges')).toBe('yes');
+    const capabilities = directive('AmbientCapabilities').split(' ').map((name) => name.replace(/^CAP_/, '').toLowerCase());
+    expect(capabilities).toEqual(directive('CapabilityBoundingSet').split(' ').map((name) => name.replace(/^CAP_/, '').toLowerCase()));
+    const caps = capabilities.map((name) => `+${name}`).join(',');
+    const named = spawn(
+      'setpriv',
+      [`--reuid=${serviceUser}`, `--regid=${serviceUser}`, '--clear-groups', `--inh-caps=-all,${caps}`, `--ambient-caps=-all,${caps}`, `--bounding-set=-all,${caps}`, '--no-new-privs', '--',
+        '/usr/sbin/named', '-f', '-u', serviceUser, '-t', realpathSync(root), '-c', '/etc/bind/named.conf'],
+      { stdio: 'ignore' },
+    );
+    try {
+      let answer: Awaited<ReturnType<typeof askA>> | undefined;
+      for (let attempt = 0; attempt < 50 && !answer; attempt += 1) {
+        answer = await askA(5353, 'www.example.test').catch(async () => {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          return undefined;
+        });
+      }
+      expect(answer).toEqual({ authoritative: true, rcode: 0, addresses: ['192.0.2.1'] });
+      expect(readlinkSync(`/proc/${named.pid}/root`)).toBe(realpathSync(root));
+      // The answer came from this named, not another one on the port: it holds the socket bound to 127.0.0.1:5353.
+      const sockets = new Set(readdirSync(`/proc/${named.pid}/fd`).map((fd) => /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${named.pid}/fd/${fd}`))?.[1]));
+      const bound = readFileSync('/proc/net/udp', 'utf8').split('\n').filter((line) => / 0100007F:14E9 /.test(line)).map((line) => line.trim().split(/\s+/)[9]);
+      expect(bound.some((inode) => sockets.has(inode))).toBe(true);
+    } finally {
+      named.kill('SIGTERM');
+      await new Promise((resolve) => named.once('exit', resolve));
+    }
+  },
+});
+
 describe('jailwright-bind', () => {
   it('teaches its commands with --help, and names its recipe', async () => {
     const help = await jailwrightBind('--help');
@@ -99,63 +132,5 @@ describe('jailwright-bind', () => {
     expect(plan.stdout).toMatch(/mkdir +0700 \S+ +\/run\/named/);
     expect(plan.stdout).toMatch(/mkdir +0700 \S+ +\/var\/cache\/bind/);
     expect(plan.stdout).toMatch(/mknod .* \/dev\/random/);
-  });
-});
-
-describe.skipIf(!isRoot || !haveNamed)("named's own chroot: build, start, an authoritative answer, jw-named in the jail, stop", () => {
-  let parent: string;
-  let root: string;
-  let accountExisted: boolean;
-  let groupExisted: boolean;
-  beforeAll(async () => {
-    accountExisted = hostEntry('/etc/passwd', serviceUser) !== undefined;
-    groupExisted = hostEntry('/etc/group', serviceUser) !== undefined;
-    parent = await mkdtemp('/var/lib/jailwright-bind-test-');
-    await chmod(parent, 0o755);
-    root = path.join(parent, 'bind');
-  });
-  afterAll(async () => {
-    await jailwrightBind('stop', '--root', root);
-    await rm(parent, { recursive: true, force: true });
-    // Only what this test created: an operator's own jw-named (a jail of theirs) is left alone.
-    if (!accountExisted && hostEntry('/etc/passwd', serviceUser)) await execFileAsync('userdel', [serviceUser]).catch(() => undefined);
-    if (!groupExisted && hostEntry('/etc/group', serviceUser)) await execFileAsync('groupdel', [serviceUser]).catch(() => undefined);
-  });
-
-  it('answers authoritatively for example.test from the jail as jw-named and stops clean', async () => {
-    const built = await jailwrightBind('build', '--root', root);
-    expect(built.stderr).toBe('');
-    expect(built.code).toBe(0);
-    expect(built.stdout).toContain('audit: nothing above low');
-    const account = hostEntry('/etc/passwd', serviceUser);
-    expect(account, `build creates the host account ${serviceUser}`).toBeDefined();
-    const uid = account![2]!;
-    const gid = account![3]!;
-
-    const started = await jailwrightBind('start', '--root', root);
-    expect(started.stderr).toBe('');
-    expect(started.code).toBe(0);
-
-    const answer = await askA(5353, 'www.example.test');
-    expect(answer).toEqual({ authoritative: true, rcode: 0, addresses: ['192.0.2.1'] });
-
-    const check = await jailwrightBind('check', '--root', root);
-    expect(check.stdout).toContain('all probes passed');
-    expect(check.code).toBe(0);
-
-    const state = JSON.parse(readFileSync(path.join(parent, '.bind.jailwright/launch/state.json'), 'utf8')) as { service?: { pid: number } };
-    const pid = state.service?.pid as number;
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    expect(status).toMatch(/^Name:\s+named$/m);
-    expect(status).toMatch(new RegExp(`^Uid:\\s+${uid}\\s+${uid}\\s+${uid}\\s+${uid}$`, 'm'));
-    expect(status).toMatch(new RegExp(`^Gid:\\s+${gid}\\s+${gid}\\s+${gid}\\s+${gid}$`, 'm'));
-    expect(status).toMatch(/^CapEff:\s+0+$/m);
-    expect(readlinkSync(`/proc/${pid}/root`)).toBe(realpathSync(root));
-    // The directories named writes are the service account's alone, and it wrote its pid there.
-    expect(readFileSync(path.join(root, 'run/named/named.pid'), 'utf8').trim()).toMatch(/^\d+$/);
-    expect((await jailwrightBind('audit', '--root', root)).code).toBe(0);
-
-    expect((await jailwrightBind('stop', '--root', root)).code).toBe(0);
-    expect(existsSync(`/proc/${pid}`)).toBe(false);
   });
 });

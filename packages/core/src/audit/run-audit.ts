@@ -52,7 +52,7 @@ async function currentManifest(root: string): Promise<Manifest | undefined> {
 }
 
 /** The recipe file the manifest of the jail's current generation names, when it still exists. */
-async function builtFromRecipe(root: string): Promise<string | undefined> {
+export async function builtFromRecipe(root: string): Promise<string | undefined> {
   const recipeFile = (await currentManifest(root))?.recipeFile;
   if (!recipeFile) return undefined;
   return (await realpath(recipeFile).catch(() => undefined)) ? recipeFile : undefined;

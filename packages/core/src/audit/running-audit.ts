@@ -4,14 +4,35 @@ import { CHROOT_STEP_CAPABILITIES } from '../launch/launch-command.js';
 import { readServiceStatus, resolveServiceIdentity, resolveTarget, type ServiceTarget } from '../launch/service-control.js';
 import { readJson, type LaunchState } from '../launch/launch-state.js';
 import { KNOWN_CAPABILITIES, type NormalizedLaunch } from '../recipe/launch-schema.js';
+import { describeLandlockScope, type LandlockScopeStatus } from '../launch/landlock-scope.js';
+import { SEVERITIES, type AuditSeverity } from './finding.js';
 
 /** The version of `audit --running --json` output; bumped on any incompatible change. */
 export const RUNNING_AUDIT_SCHEMA_VERSION = 1;
 
+/** The checks of a live service, each with the severity of its failure (`--fail-on` compares against it). */
+export const RUNNING_CHECKS = {
+  'non-root': 'critical',
+  identity: 'high',
+  'no-new-privs': 'high',
+  capabilities: 'critical',
+  'bounding-set': 'high',
+  groups: 'high',
+  namespaces: 'high',
+  descriptors: 'critical',
+  root: 'critical',
+  cwd: 'critical',
+  'landlock-scope': 'medium',
+} as const satisfies Record<string, AuditSeverity>;
+
+/** The name of a runtime check. */
+export type RunningCheckName = keyof typeof RUNNING_CHECKS;
+
 /** One check of one live process, passed or failed, with what was seen. */
 export interface RunningCheck {
   pid: number;
-  check: 'non-root' | 'identity' | 'no-new-privs' | 'capabilities' | 'bounding-set' | 'groups' | 'namespaces' | 'descriptors' | 'root' | 'cwd';
+  check: RunningCheckName;
+  severity: AuditSeverity;
   ok: boolean;
   detail: string;
 }
@@ -54,7 +75,7 @@ function within(path: string, root: string): boolean {
 /** Checks one live process against the expectation, from /proc only. */
 export function auditProcess(pid: number, expected: RunningExpectation): RunningCheck[] {
   const checks: RunningCheck[] = [];
-  const add = (check: RunningCheck['check'], ok: boolean, detail: string) => checks.push({ pid, check, ok, detail });
+  const add = (check: RunningCheckName, ok: boolean, detail: string) => checks.push({ pid, check, severity: RUNNING_CHECKS[check], ok, detail });
   const fields = statusFields(pid);
   const ids = (key: string) => (fields.get(key) ?? '').split(/\s+/).filter(Boolean).map(Number);
   const [uids, gids] = [ids('Uid'), ids('Gid')];
@@ -92,6 +113,18 @@ export function auditProcess(pid: number, expected: RunningExpectation): Running
   const cwd = readlinkSync(`/proc/${pid}/cwd`);
   add('cwd', within(cwd, expected.jailRoot), `cwd ${cwd}`);
   return checks;
+}
+
+/**
+ * Whether the service runs under the launcher's Landlock scopes. /proc does not show a Landlock domain, so this
+ * reads what `start` recorded in the launch state; the scope step fails closed, so a running service has them.
+ */
+export function landlockCheck(pid: number, landlock: LandlockScopeStatus | undefined, net: boolean): RunningCheck {
+  const check = { pid, check: 'landlock-scope', severity: RUNNING_CHECKS['landlock-scope'] } as const;
+  if (!landlock) return { ...check, ok: false, detail: 'no Landlock record in the launch state: the service was started by a jailwright without Landlock scoping; restart it' };
+  if (landlock.inForce) return { ...check, ok: true, detail: `${describeLandlockScope(landlock)}, as recorded at launch: no abstract unix socket and no signal reaches outside the jail` };
+  if (net) return { ...check, ok: true, detail: `not in force (${landlock.problem ?? 'unknown reason'}), but the service's own network namespace keeps the host's abstract sockets out of reach` };
+  return { ...check, ok: false, detail: describeLandlockScope(landlock) };
 }
 
 /** The host PIDs of every process in the pid namespace whose init is `servicePid` (the service and all it started). */
@@ -133,18 +166,30 @@ export interface RunningAuditReport {
   jailRoot?: string | undefined;
   pids: number[];
   checks: RunningCheck[];
+  /** Failed checks, whatever their severity. */
   failed: number;
+  /** The lowest severity that fails the audit. */
+  failOn: AuditSeverity;
+  /** Failed checks at or above `failOn`: the audit fails (exit 1) when this is not 0. */
+  failing: number;
 }
 
-/** `jailwright audit --running <recipe>`: checks the live service and everything it started from /proc. Exit 1 on a failed check, 3 when it is not running. */
-export async function runRunningAudit(target: ServiceTarget, options: { json?: boolean | undefined } = {}): Promise<{ report: RunningAuditReport; output: string; exitCode: ExitCodeValue }> {
+/**
+ * `jailwright audit --running <recipe>`: checks the live service and everything it started from /proc.
+ * Exit 1 when a failed check reaches `failOn` (default high), 3 when it is not running.
+ */
+export async function runRunningAudit(
+  target: ServiceTarget,
+  options: { json?: boolean | undefined; failOn?: AuditSeverity | undefined } = {},
+): Promise<{ report: RunningAuditReport; output: string; exitCode: ExitCodeValue }> {
+  const failOn = options.failOn ?? 'high';
   const { loaded, root, files } = await resolveTarget(target);
   const status = readServiceStatus(loaded.recipe.name, root, files);
   const state = readJson<LaunchState>(files.state);
   const base = { schemaVersion: RUNNING_AUDIT_SCHEMA_VERSION, recipe: loaded.recipe.name, root } as const;
   const launch = loaded.recipe.launch;
   if (status.state !== 'running' || status.servicePid === undefined || !state || !launch) {
-    const report: RunningAuditReport = { ...base, running: false, pids: [], checks: [], failed: 0 };
+    const report: RunningAuditReport = { ...base, running: false, pids: [], checks: [], failed: 0, failOn, failing: 0 };
     const output = options.json ? `${JSON.stringify(report, null, 2)}\n` : `${loaded.recipe.name}: not running (${status.state}); nothing to audit\n`;
     return { report, output, exitCode: ExitCode.environment };
   }
@@ -158,15 +203,20 @@ export async function runRunningAudit(target: ServiceTarget, options: { json?: b
       // The process ended while it was read.
     }
   }
-  const failed = checks.filter((check) => !check.ok).length;
-  const report: RunningAuditReport = { ...base, running: true, jailRoot: state.jailRoot, pids, checks, failed };
+  checks.push(landlockCheck(status.servicePid, state.landlock, launch.namespaces.net));
+  const failedChecks = checks.filter((check) => !check.ok);
+  const failing = failedChecks.filter((check) => SEVERITIES.indexOf(check.severity) <= SEVERITIES.indexOf(failOn)).length;
+  const failed = failedChecks.length;
+  const report: RunningAuditReport = { ...base, running: true, jailRoot: state.jailRoot, pids, checks, failed, failOn, failing };
   const output = options.json
     ? `${JSON.stringify(report, null, 2)}\n`
     : [
         `${loaded.recipe.name}: ${pids.length} process${pids.length === 1 ? '' : 'es'} in ${state.jailRoot}`,
-        ...checks.map((check) => `  ${check.ok ? 'ok  ' : 'FAIL'} pid ${check.pid} ${check.check}: ${check.detail}`),
-        failed === 0 ? 'every check passed' : `${failed} check${failed === 1 ? '' : 's'} failed`,
+        ...checks.map((check) => `  ${check.ok ? 'ok  ' : 'FAIL'} pid ${check.pid} ${check.check}${check.ok ? '' : ` (${check.severity})`}: ${check.detail}`),
+        failed === 0
+          ? 'every check passed'
+          : `${failed} check${failed === 1 ? '' : 's'} failed, ${failing} at or above --fail-on ${failOn}${failing === 0 ? ': the audit passes' : ''}`,
         '',
       ].join('\n');
-  return { report, output, exitCode: failed === 0 ? ExitCode.ok : ExitCode.findings };
+  return { report, output, exitCode: failing === 0 ? ExitCode.ok : ExitCode.findings };
 }

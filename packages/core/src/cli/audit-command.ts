@@ -14,8 +14,8 @@ export function registerAuditCommand(program: Command): void {
         'Exit code 1 when a finding not allowed reaches --fail-on, 2 when the root is missing. ' +
         'With --running, the argument is a recipe and the live service is checked from /proc instead: non-root, ' +
         'NoNewPrivs, capabilities, bounding set, groups, namespaces, descriptors of directories outside the ' +
-        'jail, root and cwd, for the service and every process it started (exit 1 on a failed check, 3 when ' +
-        'it is not running).',
+        'jail, root and cwd, for the service and every process it started, and whether Landlock scopes confine it ' +
+        '(exit 1 when a failed check reaches --fail-on, 3 when it is not running).',
     )
     .argument('<root>', 'the jail root, e.g. /srv/jails/demo (with --running: the recipe)')
     .option('--running', 'audit the running service of the recipe named by the argument, from /proc')
@@ -30,12 +30,13 @@ Examples:
   sudo jailwright audit /srv/jails/demo
   sudo jailwright audit /srv/jails/bind --json | jq '.findings[] | select(.severity == "critical")'
   sudo jailwright audit /srv/jails/apache --fail-on critical --recipe @jailwright/apache
-  sudo jailwright audit --running @jailwright/bind --json`,
+  sudo jailwright audit --running @jailwright/bind --json
+  sudo jailwright audit --running ./recipe.yaml --root /srv/jails/demo --fail-on medium`,
     )
     .action(async (root: string, options: { json?: boolean; failOn: 'critical' | 'high' | 'medium'; recipe?: string; running?: boolean; root?: string }) => {
       if (options.running) {
         const { runRunningAudit } = await import('../audit/running-audit.js');
-        const result = await runRunningAudit({ recipe: root, root: options.root }, { json: options.json });
+        const result = await runRunningAudit({ recipe: root, root: options.root }, { json: options.json, failOn: options.failOn });
         process.stdout.write(result.output);
         process.exitCode = result.exitCode;
         return;

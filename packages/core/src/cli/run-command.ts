@@ -3,7 +3,13 @@ import { ExitCode, JailwrightError } from '../errors.js';
 
 /** Runs the CLI, turning errors into a message on stderr and the exit code they carry. */
 export async function runCommand(program: Command, argv: readonly string[]): Promise<void> {
-  program.exitOverride();
+  // Subcommands copy the settings their parent had when they were added, so each needs its own override:
+  // without it a usage error in a subcommand (an invalid --fail-on) exits 1, a findings code, instead of 2.
+  const overrideExit = (command: Command): void => {
+    command.exitOverride();
+    for (const child of command.commands) overrideExit(child);
+  };
+  overrideExit(program);
   try {
     await program.parseAsync(argv);
   } catch (error) {

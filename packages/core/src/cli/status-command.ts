@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../errors.js';
 import type { ServiceStatus } from '../launch/service-control.js';
+import { describeLandlockScope } from '../launch/landlock-scope.js';
 
 /** One status report in words. */
 export function formatStatus(status: ServiceStatus): string {
@@ -10,6 +11,7 @@ export function formatStatus(status: ServiceStatus): string {
   lines.push(`  restarts: ${status.restarts}`);
   if (status.lastExit) lines.push(`  last exit: ${status.lastExit.signal ? `signal ${status.lastExit.signal}` : `code ${status.lastExit.code}`} at ${status.lastExit.at}`);
   if (status.problem) lines.push(`  problem: ${status.problem}`);
+  if (status.landlock) lines.push(status.landlock.inForce ? `  landlock: ${describeLandlockScope(status.landlock)}` : `  WARNING: ${describeLandlockScope(status.landlock)}`);
   lines.push(`  log: ${status.log}`);
   return `${lines.join('\n')}\n`;
 }

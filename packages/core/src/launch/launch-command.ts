@@ -1,4 +1,5 @@
 import type { NormalizedLaunch } from '../recipe/launch-schema.js';
+import { LANDLOCK_SCOPES } from './landlock-scope.js';
 
 /** The host tools the launch is composed of, by absolute path (resolved once, never searched by PATH later). */
 export interface LaunchTools {
@@ -8,6 +9,8 @@ export interface LaunchTools {
   chroot: string;
   mount: string;
   sh: string;
+  /** The compiled Landlock scope step (launch/landlock-scope.ts), when the kernel can scope; absent, the chain has no such step. */
+  landlock?: string | undefined;
 }
 
 /** Numeric ids of the service account, resolved on the host before launch (no NSS lookups inside the jail). */
@@ -29,6 +32,11 @@ export interface LaunchCommand {
 export const CHROOT_STEP_CAPABILITIES = ['sys_chroot', 'setgid', 'setuid'] as const;
 
 const DEFAULT_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** The service's whole environment: PATH (default the system directories) and the recipe's launch.env. */
+export function serviceEnvironment(launch: NormalizedLaunch): Record<string, string> {
+  return { PATH: DEFAULT_PATH, ...launch.env };
+}
 
 /**
  * Runs as root in the new mount and pid namespaces, before privileges drop: fences the jail with a bind
@@ -63,7 +71,8 @@ export function substituteRoot(argument: string, jailRoot: string): string {
  * pid 1 of its pid namespace, so killing it ends everything it started) → sh (the mount fence above) →
  * setsid (new session) → setpriv (no_new_privs, bounding set, no inheritable caps, no groups) → for
  * engine-chroot, chroot --userspec with numeric ids and an explicit group list (without one, chroot would
- * hand the service every host group of its user).
+ * hand the service every host group of its user). When the tools include the Landlock step, it runs between
+ * setpriv and the service: no abstract unix socket and no signal reaches outside the service's domain.
  * Descriptors above 2 are not closed here: the spawning process must hold none without close-on-exec.
  */
 export function launchCommand(launch: NormalizedLaunch, jailRoot: string, identity: ServiceIdentity | undefined, tools: LaunchTools): LaunchCommand {
@@ -79,6 +88,7 @@ export function launchCommand(launch: NormalizedLaunch, jailRoot: string, identi
     '--clear-groups',
     '--',
   ];
+  const scope = tools.landlock ? [tools.landlock, '--scope', LANDLOCK_SCOPES.join(','), '--'] : [];
   let service: string[];
   if (launch.mode === 'engine-chroot') {
     if (!identity) throw new Error('engine-chroot needs the service identity');
@@ -89,8 +99,8 @@ export function launchCommand(launch: NormalizedLaunch, jailRoot: string, identi
   }
   return {
     file: tools.unshare,
-    args: [...unshare, ...fence, tools.setsid, ...setpriv, ...service],
-    env: { PATH: DEFAULT_PATH, ...launch.env },
+    args: [...unshare, ...fence, tools.setsid, ...setpriv, ...scope, ...service],
+    env: serviceEnvironment(launch),
     cwd: launch.mode === 'self-chroot' && launch.workdir ? launch.workdir : '/',
   };
 }

@@ -1,6 +1,7 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { LaunchCommand } from './launch-command.js';
 import type { ProcessIdentity } from '../host/processes.js';
+import type { LandlockScopeStatus } from './landlock-scope.js';
 
 /** Everything the supervisor needs, resolved by `start` (recipe, accounts, jail path, tools): it loads no recipe itself. */
 export interface LaunchSpec {
@@ -16,6 +17,8 @@ export interface LaunchSpec {
   stopTimeoutMs: number;
   readyTimeoutMs: number;
   serviceLog: string;
+  /** Whether the chain applies Landlock scopes (absent in specs written before they existed). */
+  landlock?: LandlockScopeStatus | undefined;
 }
 
 /** The supervisor's view of a launch. */
@@ -45,6 +48,8 @@ export interface LaunchState {
   lastExit?: ServiceExit | undefined;
   /** The service outlived its stop timeout and the supervisor killed it. */
   killedAfterStopTimeout?: boolean | undefined;
+  /** Whether the service runs under Landlock scopes, copied from the spec. */
+  landlock?: LandlockScopeStatus | undefined;
   /** Why the supervisor gave up or failed, in words. */
   problem?: string | undefined;
   updatedAt: string;

@@ -1,17 +1,17 @@
-import { access, constants, lstat, mkdir, open, readFile, realpath } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { access, constants, lstat, mkdir, open, readFile, realpath, stat } from 'node:fs/promises';
 import path, { posix } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { currentJail, jailLayout } from '../apply/jail-layout.js';
 import { defaultJailRoot } from '../build-jail.js';
 import { ExitCode, JailwrightError } from '../errors.js';
+import { corePackageFile } from '../package-file.js';
 import { readHostAccounts } from '../host/accounts.js';
 import type { NormalizedLaunch } from '../recipe/launch-schema.js';
 import { loadRecipe, type LoadedRecipe } from '../recipe/load.js';
 import { resolveRecipeReference } from '../recipe/resolve-reference.js';
 import { launchCommand, type LaunchTools, type ServiceIdentity } from './launch-command.js';
+import { prepareLandlockScope, type LandlockScopeStatus } from './landlock-scope.js';
 import { launchFiles, type LaunchFiles } from './launch-files.js';
 import { type LaunchSpec, type LaunchState, readJson, writeJsonAtomically, writePidfile } from './launch-state.js';
 import { isRunning, processIdentity, type ProcessIdentity, signalProcess, waitGone } from '../host/processes.js';
@@ -41,6 +41,8 @@ export interface ServiceStatus {
   restarts: number;
   lastExit?: LaunchState['lastExit'];
   problem?: string | undefined;
+  /** While it runs: whether Landlock scopes confine it (a missing scope is a warning, not a failure). */
+  landlock?: LandlockScopeStatus | undefined;
   log: string;
 }
 
@@ -68,7 +70,9 @@ function assertRootUser(action: string): void {
   }
 }
 
-const TOOL_PACKAGES: Record<keyof LaunchTools, string> = {
+type HostTool = Exclude<keyof LaunchTools, 'landlock'>;
+
+const TOOL_PACKAGES: Record<HostTool, string> = {
   unshare: 'util-linux',
   setsid: 'util-linux',
   setpriv: 'util-linux',
@@ -81,7 +85,7 @@ const TOOL_PACKAGES: Record<keyof LaunchTools, string> = {
 export async function findLaunchTools(): Promise<LaunchTools> {
   const directories = ['/usr/bin', '/bin', '/usr/sbin', '/sbin'];
   const tools: Partial<LaunchTools> = {};
-  for (const name of Object.keys(TOOL_PACKAGES) as (keyof LaunchTools)[]) {
+  for (const name of Object.keys(TOOL_PACKAGES) as HostTool[]) {
     for (const directory of directories) {
       const candidate = posix.join(directory, name);
       if (await access(candidate, constants.X_OK).then(() => true, () => false)) {
@@ -123,15 +127,7 @@ export async function resolveServiceIdentity(launch: NormalizedLaunch): Promise<
 
 /** The supervisor entry point in this package's dist (found from wherever this code was bundled). */
 export function supervisorEntry(): string {
-  let directory = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(path.join(directory, 'package.json')) && existsSync(path.join(directory, 'dist/launch/supervisor.js'))) {
-      return path.join(directory, 'dist/launch/supervisor.js');
-    }
-    const parent = path.dirname(directory);
-    if (parent === directory) throw new JailwrightError('cannot find dist/launch/supervisor.js of @jailwright/core', { exitCode: ExitCode.environment, hint: 'Build the package: npx turbo run build' });
-    directory = parent;
-  }
+  return corePackageFile('dist/launch/supervisor.js');
 }
 
 /** The state of a launch right now, from its state file and the processes it names. */
@@ -150,6 +146,7 @@ export function readServiceStatus(recipe: string, root: string, files: LaunchFil
       supervisorPid: supervisorUp ? state.supervisor.pid : undefined,
       startedAt,
       uptimeSeconds: startedAt ? Math.max(0, Math.round((Date.now() - Date.parse(startedAt)) / 1000)) : undefined,
+      landlock: state.landlock,
       ...(supervisorUp ? {} : { problem: 'the supervisor is gone: the service runs unsupervised (stop it, then start it again)' }),
     };
   }
@@ -178,6 +175,8 @@ export interface StartOptions extends ServiceTarget {
   restart?: 'no' | 'on-failure' | undefined;
   /** Supervise in this process until stopped instead of detaching a supervisor. */
   foreground?: boolean | undefined;
+  /** The root is a plain directory tree jailwright did not build (e.g. an OCI image unpacked by umoci). */
+  plainRoot?: boolean | undefined;
 }
 
 async function lastLines(file: string, count: number): Promise<string> {
@@ -200,21 +199,27 @@ export async function startService(options: StartOptions): Promise<StartOutcome>
 
   const layout = jailLayout(root);
   const jail = await currentJail(layout, async () => false);
-  if (jail.kind !== 'generation') {
-    throw new JailwrightError(`no jail built by jailwright at ${root}`, {
+  const plainTree = options.plainRoot === true && jail.kind === 'foreign' && (await stat(root)).isDirectory();
+  if (jail.kind !== 'generation' && !plainTree) {
+    throw new JailwrightError(`no jail built by jailwright at ${root}${options.plainRoot ? ` (--plain-root: ${jail.kind === 'foreign' ? jail.description : jail.kind})` : ''}`, {
       exitCode: ExitCode.environment,
-      hint: `Build it first: jailwright build ${options.recipe} --root ${root}`,
+      hint: `Build it first: jailwright build ${options.recipe} --root ${root} (or, for a tree made elsewhere such as an unpacked OCI image, start --plain-root)`,
     });
   }
-  const jailRoot = await realpath(jail.directory);
+  const jailRoot = await realpath(jail.kind === 'generation' ? jail.directory : root);
+  // A generation is pinned while its service runs, so a rebuild keeps it; a plain tree has no generations.
+  const pin = (holder: ProcessIdentity) => {
+    if (jail.kind === 'generation') pinGeneration(jailRoot, holder);
+  };
   // The last run was in an older generation (a build or update swapped a new one in since): what it
   // wrote into its log, spool and run directories after that swap comes along before this run starts.
   const lastRun = readJson<LaunchState>(files.state)?.jailRoot;
-  if (lastRun && lastRun !== jailRoot) {
+  if (jail.kind === 'generation' && lastRun && lastRun !== jailRoot) {
     const { refreshServiceData } = await import('../apply/apply.js');
     await refreshServiceData(root, lastRun);
   }
   const tools = await findLaunchTools();
+  const landlock = await prepareLandlockScope();
   const identity = await resolveServiceIdentity(launch);
   assertOwnServiceAccount(loaded.recipe.name, launch, identity);
   const program = launch.command[0] as string;
@@ -226,9 +231,8 @@ export async function startService(options: StartOptions): Promise<StartOutcome>
     );
   });
 
-  await mkdir(files.directory, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EEXIST') throw error;
-  });
+  // A build made the state directory beside a generation; a plain tree gets it here, root-only.
+  await mkdir(files.directory, { mode: 0o700, recursive: true });
   const info = await lstat(files.directory);
   if (!info.isDirectory() || info.uid !== 0 || info.mode & 0o077) {
     throw new JailwrightError(`${files.directory} is not a directory only root can use`, { exitCode: ExitCode.environment, hint: 'Remove it (it holds only launch bookkeeping) and start again.' });
@@ -237,13 +241,14 @@ export async function startService(options: StartOptions): Promise<StartOutcome>
     recipe: loaded.recipe.name,
     recipeFile: loaded.file,
     jailRoot,
-    command: launchCommand(launch, jailRoot, identity, tools),
+    command: launchCommand(launch, jailRoot, identity, { ...tools, landlock: landlock.helper }),
     executable,
     restart: options.restart ?? launch.restart,
     stopSignal: launch.stop.signal,
     stopTimeoutMs: launch.stop.timeoutSeconds * 1000,
     readyTimeoutMs: launch.readyTimeoutSeconds * 1000,
     serviceLog: files.serviceLog,
+    landlock: landlock.status,
   };
   writeJsonAtomically(files.spec, spec);
   writePidfile(files.pidfile, undefined);
@@ -257,13 +262,13 @@ export async function startService(options: StartOptions): Promise<StartOutcome>
     if (options.foreground) {
       // This process is the supervisor now: what its caller leaked to it must not reach the service.
       closeInheritedDescriptors();
-      pinGeneration(jailRoot, processIdentity(process.pid) as ProcessIdentity);
+      pin(processIdentity(process.pid) as ProcessIdentity);
       process.exitCode = await supervise(files);
       await syslog.stop();
       return { status: readServiceStatus(loaded.recipe.name, root, files), alreadyRunning: false };
     }
     readyBy = Date.now() + spec.readyTimeoutMs;
-    started = await startSupervisor({ loaded, root, files }, jailRoot, spec);
+    started = await startSupervisor({ loaded, root, files }, spec, pin);
   } catch (error) {
     await syslog.stop();
     throw error;
@@ -274,7 +279,7 @@ export async function startService(options: StartOptions): Promise<StartOutcome>
   return { ...started, ready: await awaitReadiness({ loaded, root, files }, spec, probes, readyBy, started.status) };
 }
 
-async function startSupervisor({ loaded, root, files }: ResolvedTarget, jailRoot: string, spec: LaunchSpec): Promise<StartOutcome> {
+async function startSupervisor({ loaded, root, files }: ResolvedTarget, spec: LaunchSpec, pin: (holder: ProcessIdentity) => void): Promise<StartOutcome> {
   const supervisorLog = await open(files.supervisorLog, 'a', 0o600);
   let supervisorPid: number | undefined;
   let supervisorExited = false;
@@ -294,7 +299,7 @@ async function startSupervisor({ loaded, root, files }: ResolvedTarget, jailRoot
     supervisor.unref();
     // The supervisor lives as long as the service: a rebuild keeps this generation's tree until both are gone.
     const holder = supervisorPid === undefined ? undefined : processIdentity(supervisorPid);
-    if (holder) pinGeneration(jailRoot, holder);
+    if (holder) pin(holder);
     void supervisor.then(() => {
       supervisorExited = true;
     });

@@ -112,6 +112,7 @@ export async function supervise(files: LaunchFiles): Promise<number> {
     supervisorStartedAt: new Date().toISOString(),
     restarts: 0,
     lastExit: previous?.lastExit,
+    landlock: spec.landlock,
     updatedAt: new Date().toISOString(),
   };
   const save = (changes: Partial<LaunchState>) => {

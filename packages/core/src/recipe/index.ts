@@ -25,10 +25,21 @@ export {
   type NormalizedUserEntry,
   type NormalizedWriteEntry,
 } from './normalize.js';
+export {
+  BUILD_OPERATING_SYSTEMS,
+  BUILD_PLACEHOLDERS,
+  BuildSchema,
+  type BuildOperatingSystem,
+  type BuildProfile,
+  type BuildRelease,
+  type BuildSettings,
+  type BuildSourceFile,
+  type BuildStep,
+} from './build-schema.js';
 export { didYouMean, editDistance } from './did-you-mean.js';
 export { jailPathProblem, symlinkTargetProblem } from './jail-path.js';
 export { recipeJsonSchema, recipeJsonSchemaText } from './json-schema.js';
-export { formatRecipePath, loadRecipe, parseRecipe, type LoadedRecipe } from './load.js';
+export { formatRecipePath, loadRecipe, parseRecipe, recipePositions, type LoadedRecipe, type RecipePositions } from './load.js';
 export { MAX_RECIPE_BYTES, readRecipeText } from './read-recipe-text.js';
 export { RecipeError, formatRecipeIssue, type RecipeIssue } from './recipe-error.js';
 export {

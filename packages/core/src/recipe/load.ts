@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode, type Pair } from 'yaml';
 import { z } from 'zod';
+import { applyCompiledBinaries } from '../compile/compiled-binaries.js';
 import { normalizeRecipe, type NormalizedRecipe } from './normalize.js';
 import { readRecipeText } from './read-recipe-text.js';
 import { RecipeError, type RecipeIssue } from './recipe-error.js';
@@ -215,6 +216,48 @@ function throwIssues(raw: RawIssue[], lineCounter: LineCounter, file: string): n
   throw new RecipeError(issues);
 }
 
+/** Where each part of a recipe's YAML text stands, for checks that point at a line without validating first (`jailwright lint`). */
+export interface RecipePositions {
+  /** The YAML as plain data (undefined when it does not parse). */
+  data: unknown;
+  /** Line and column (1-based) of the node at `path`, or of its deepest ancestor that exists. */
+  positionOf(path: readonly PathSegment[]): { line: number; column: number };
+  /** Line and column of the key `path` ends with (the key, not its value), when it exists. */
+  keyPositionOf(path: readonly PathSegment[]): { line: number; column: number } | undefined;
+  /** The keys of the mapping at `path`, in the order they are written. */
+  keysAt(path: readonly PathSegment[]): string[];
+}
+
+/** Reads YAML text with positions kept; no schema check (parseRecipe does that). */
+export function recipePositions(text: string): RecipePositions {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, version: '1.2' });
+  let data: unknown;
+  try {
+    data = document.errors.length === 0 ? document.toJS({ maxAliasCount: 100 }) : undefined;
+  } catch {
+    data = undefined;
+  }
+  const at = (offset: number) => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+  const mapAt = (path: readonly PathSegment[]) => {
+    const located = locate(document.contents, path);
+    return located.depth === path.length && isMap(located.node) ? located.node : undefined;
+  };
+  return {
+    data,
+    positionOf: (path) => at(locate(document.contents, path).node?.range?.[0] ?? 0),
+    keyPositionOf: (path) => {
+      const pair = mapAt(path.slice(0, -1))?.items.find((item) => String(keyOf(item)) === String(path.at(-1)));
+      const offset = (pair?.key as YamlNode | undefined)?.range?.[0];
+      return offset === undefined ? undefined : at(offset);
+    },
+    keysAt: (path) => mapAt(path)?.items.map((item) => String(keyOf(item))) ?? [],
+  };
+}
+
 /** Parses and validates recipe YAML; `file` is only used in messages. Throws RecipeError with file:line:column for every problem. */
 export function parseRecipe(text: string, file: string): Recipe {
   const lineCounter = new LineCounter();
@@ -239,10 +282,10 @@ export function parseRecipe(text: string, file: string): Recipe {
   return data as Recipe;
 }
 
-/** Reads, validates and normalizes a recipe file. */
+/** Reads, validates and normalizes a recipe file, with the binaries `jailwright compile` built for it when there are any. */
 export async function loadRecipe(file: string): Promise<LoadedRecipe> {
   const absolute = resolve(file);
   const text = await readRecipeText(absolute);
-  const recipe = normalizeRecipe(parseRecipe(text, file));
+  const recipe = applyCompiledBinaries(normalizeRecipe(parseRecipe(text, file)));
   return { recipe, file: absolute, directory: dirname(absolute) };
 }

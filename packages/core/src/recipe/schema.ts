@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { jailPathProblem, symlinkTargetProblem } from './jail-path.js';
 import { AccountName, jailPath, oneOf } from './schema-parts.js';
 import { AuditSchema } from './audit-schema.js';
+import { BuildSchema } from './build-schema.js';
 import { LaunchSchema } from './launch-schema.js';
 import { SyslogSchema } from './syslog-schema.js';
 import { ProbeSchema } from './probe-schema.js';
@@ -184,6 +185,7 @@ export const RecipeSchema = z
       .meta({ title: 'Probes', description: 'Health checks `jailwright check` runs against the jailed service: http, dns, smtp, tcp, process, log.' })
       .optional(),
     audit: AuditSchema.optional(),
+    build: BuildSchema.optional(),
   })
   .meta({
     title: 'jailwright recipe',

@@ -23,16 +23,14 @@
  * Its memory is bounded by `bufferBytes` plus two 64 KiB buffers.
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { chmod, mkdir, open, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { open, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { execa } from 'execa';
 import { JailwrightError, ExitCode } from '../errors.js';
 import { normalizeRateLimit, type RelaySyslog } from '../recipe/syslog-schema.js';
 import { assertJailDevIsSafe, jailSocketPath, syslogStateDirectory } from './jail-socket.js';
 import { isAlive, readPidFile, stopProcess, waitUntil } from '../host/processes.js';
 import { RELAY_PROGRAM_SOURCE } from './relay-program.js';
+import { defaultHelperDirectory, ensureHelperProgram, helperProgramPath, type HelperProgram } from '../native/helper-program.js';
 
 /** Counters the relay keeps; `stats()` asks the running relay for fresh ones. */
 export interface RelayStats {
@@ -63,53 +61,21 @@ export function relayFiles(syslogDirectory: string) {
   };
 }
 
-/** The default cache for the compiled relay: root's under /var/cache, a user's under ~/.cache. */
-export function defaultHelperDirectory(): string {
-  if (process.getuid?.() === 0) return '/var/cache/jailwright';
-  return posix.join(process.env.XDG_CACHE_HOME ?? posix.join(homedir(), '.cache'), 'jailwright');
-}
+const RELAY_PROGRAM: HelperProgram = {
+  name: 'syslog-relay',
+  source: RELAY_PROGRAM_SOURCE,
+  purpose: 'the syslog relay',
+  withoutCompiler: 'choose another syslog method (rsyslog, daemon-per-jail, none)',
+};
 
 /** The relay program's path for this source: one binary per source hash, so an upgrade compiles anew. */
 export function relayProgramPath(helperDirectory = defaultHelperDirectory()): string {
-  const hash = createHash('sha256').update(RELAY_PROGRAM_SOURCE).digest('hex').slice(0, 16);
-  return posix.join(helperDirectory, `syslog-relay-${hash}`);
+  return helperProgramPath(RELAY_PROGRAM, helperDirectory);
 }
 
 /** Compiles the relay program once (cc, or $CC) into the helper cache and returns its path. */
-export async function ensureRelayProgram(helperDirectory = defaultHelperDirectory()): Promise<string> {
-  const program = relayProgramPath(helperDirectory);
-  await mkdir(helperDirectory, { recursive: true, mode: 0o755 });
-  // Root runs this binary: its directory must not be writable by anyone else.
-  const directoryInfo = await stat(helperDirectory);
-  const owner = process.getuid?.() ?? 0;
-  if (directoryInfo.uid !== owner || (directoryInfo.mode & 0o022) !== 0) {
-    throw new JailwrightError(
-      `the relay cache ${helperDirectory} must be owned by uid ${owner} and writable by no one else (it is uid ${directoryInfo.uid}, mode ${(directoryInfo.mode & 0o7777).toString(8)})`,
-      { exitCode: ExitCode.environment },
-    );
-  }
-  if (await stat(program).then((info) => info.isFile(), () => false)) return program;
-
-  const source = `${program}.${process.pid}.c`;
-  const output = `${program}.${process.pid}.tmp`;
-  await writeFile(source, RELAY_PROGRAM_SOURCE, { mode: 0o600 });
-  const compiler = process.env.CC ?? 'cc';
-  try {
-    await execa(compiler, ['-O2', '-Wall', '-o', output, source], { stdin: 'ignore' });
-  } catch (error) {
-    const failure = error as { code?: string; stderr?: string; shortMessage?: string };
-    throw new JailwrightError(
-      failure.code === 'ENOENT'
-        ? `the syslog relay is compiled on first use, but there is no C compiler (${compiler}): install one (Debian: apt-get install gcc libc6-dev) or choose another syslog method (rsyslog, daemon-per-jail, none)`
-        : `compiling the syslog relay failed:\n${failure.stderr ?? failure.shortMessage ?? String(error)}`,
-      { exitCode: ExitCode.environment, cause: error },
-    );
-  } finally {
-    await rm(source, { force: true });
-  }
-  await chmod(output, 0o755);
-  await rename(output, program);
-  return program;
+export function ensureRelayProgram(helperDirectory = defaultHelperDirectory()): Promise<string> {
+  return ensureHelperProgram(RELAY_PROGRAM, helperDirectory);
 }
 
 /** A running relay. */

@@ -1,7 +1,7 @@
 export { parseStraceLog, splitArguments, TRACED_SYSCALLS, type TraceEvent } from './strace-parser.js';
 export { findStrace, runTraced, straceArguments, type TraceRun, type TraceRunOptions } from './strace-runner.js';
 export { cachedSoname, summarizeTrace, type FailedPath, type TraceReport, type TracedLibrary } from './trace-report.js';
-export { formatTraceReport, traceToRecipe } from './recipe-fragment.js';
+export { formatTraceReport, traceToJail, traceToRecipe } from './recipe-fragment.js';
 export { traceProgram, type TraceProgramOptions, type TraceProgramResult } from './trace-program.js';
 export { parseProbeShorthand } from './probe-shorthand.js';
 export { findMissingSymbols, formatMissingSymbols, type MissingSymbol, type MissingSymbolsOptions, type MissingSymbolsReport, type MissingVersion } from './missing-symbols.js';

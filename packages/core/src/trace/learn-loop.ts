@@ -5,7 +5,7 @@
  * the run asked for and did not get, add it, rebuild, repeat, until the probes pass and nothing new is
  * missing, or a run teaches nothing (then say what is still missing and why).
  */
-import { lstatSync, readFileSync, realpathSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import path, { posix } from 'node:path';
 import { buildJail, defaultJailRoot } from '../build-jail.js';
@@ -51,6 +51,8 @@ export interface LearnIteration {
   additions: LearnedAddition[];
   /** What the run asked for that learning cannot add, with why. */
   unresolved: { path: string; why: string }[];
+  /** What the run asked for that the host lacks too (not printed per run: services probe many such paths; named when learning stalls). */
+  absent: { path: string; why: string }[];
   /** The last lines the service printed. */
   output: string;
   durationMs: number;
@@ -154,6 +156,7 @@ export async function learnRecipe(options: LearnOptions): Promise<LearnResult> {
       const known = knownOf(loaded);
       const additions: LearnedAddition[] = [];
       const unresolved: LearnIteration['unresolved'] = [];
+      const absent: LearnIteration['absent'] = [];
       const add = (addition: LearnedAddition) => {
         const set = known[`${addition.kind === 'library' ? 'libraries' : addition.kind === 'directory' ? 'directories' : `${addition.kind}s`}` as keyof Known];
         if (set.has(addition.value)) return;
@@ -175,8 +178,8 @@ export async function learnRecipe(options: LearnOptions): Promise<LearnResult> {
       await mkdir(logDirectory, { recursive: true, mode: 0o700 });
       const run = await traceService(loaded, jailRoot, posix.join(logDirectory, `run-${number}.strace`));
       const jailEvents = run.events.filter((event) => event.root === jailRoot);
-      await collectMisses(jailEvents, jailRoot, launch.user, add, unresolved);
-      if (options.configScan !== false) await scanConfigs(jailEvents, jailRoot, loaded, launch.user, add);
+      await collectMisses(jailEvents, jailRoot, launch.user, add, unresolved, absent);
+      if (options.configScan !== false) await scanConfigs(jailEvents, jailRoot, first, loaded, launch.user, add);
       if (jailEvents.some((event) => event.path === '/etc/passwd' && (event.result ?? -1) >= 0) && launch.user && !/^\d+$/.test(launch.user)) {
         add({ kind: 'user', value: launch.user, why: 'the service runs as it and reads /etc/passwd' });
       }
@@ -193,16 +196,20 @@ export async function learnRecipe(options: LearnOptions): Promise<LearnResult> {
         probeResults: run.probeResults,
         additions,
         unresolved,
+        absent,
         output: run.output.trimEnd().split('\n').slice(-5).join('\n'),
         durationMs: Date.now() - iterationStarted,
       };
       iterations.push(iteration);
       options.onIteration?.(iteration);
       // Without probes, a run that exits 0 (or is still running when its time is up) counts as working.
-      const working = loaded.recipe.probes?.length ? run.probesPassed : run.stoppedBy === 'exit' ? run.exitCode === 0 : jailEvents.length > 0;
+      // The service ran when its own program was executed; a launch chain that failed before (a command the
+      // host lacks too) leaves only the chroot helper's calls in the jail.
+      const ran = run.events.some((event) => event.syscall.startsWith('execve') && event.path === launch.command[0] && event.result === 0);
+      const working = ran && (loaded.recipe.probes?.length ? run.probesPassed : run.stoppedBy === 'exit' ? run.exitCode === 0 : jailEvents.length > 0);
       if (additions.length === 0) {
         if (working) converged = true;
-        else problem = explain(iteration, jailEvents.length);
+        else problem = explain(iteration, ran && jailEvents.length > 0, launch.command[0] as string);
         break;
       }
       all.push(...additions);
@@ -249,7 +256,7 @@ async function addLibrary(add: Add, hostPath: string, why: string): Promise<void
 }
 
 /** Every path the service asked for, did not get, and the host has; directories it could not write in. */
-async function collectMisses(events: TraceEvent[], jailRoot: string, user: string | undefined, add: Add, unresolved: LearnIteration['unresolved']): Promise<void> {
+async function collectMisses(events: TraceEvent[], jailRoot: string, user: string | undefined, add: Add, unresolved: LearnIteration['unresolved'], absent: LearnIteration['absent']): Promise<void> {
   const seen = new Set<string>();
   for (const event of events) {
     const file = event.path;
@@ -281,7 +288,10 @@ async function collectMisses(events: TraceEvent[], jailRoot: string, user: strin
       continue;
     }
     const host = lstat(file);
-    if (!host) continue;
+    if (!host) {
+      absent.push({ path: file, why: `${why}: the host has no such file either` });
+      continue;
+    }
     if (file.startsWith('/dev/')) {
       const name = file.slice(5);
       if ((KNOWN_DEVICES as readonly string[]).includes(name)) add({ kind: 'device', value: name, why });
@@ -295,6 +305,7 @@ async function collectMisses(events: TraceEvent[], jailRoot: string, user: strin
     if (host.isDirectory()) {
       // A directory the service lists brings what is in it (Apache's Include mods-enabled/*.load); one it only stats is made empty.
       if (/O_DIRECTORY/.test(event.flags ?? '')) add({ kind: 'file', value: file, why: `${why}: the service lists it` });
+      else if (isWritableArea(file)) add({ kind: 'directory', value: file, owner: user, why: `${why}: a directory in a writable area is the service's own` });
       else add({ kind: 'directory', value: file, why });
     } else if (/\.so(\.|$)/.test(posix.basename(file)) && (await isElf(file))) {
       await addLibrary(add, file, why);
@@ -305,49 +316,103 @@ async function collectMisses(events: TraceEvent[], jailRoot: string, user: strin
 }
 
 /**
- * The config files the recipe itself provides (its `write:` and `files:` entries) that the service read in
- * this run name host files it will ask for next: a service that stops at its first failure (Apache and
- * `LoadModule`) would otherwise teach one missing file per run. Only read-only system files (/etc,
- * /usr/share, /usr/lib, /lib) and directories under the writable areas are taken from them.
+ * The config files the recipe itself provides (its own `write:` and `files:` entries, and the files under a
+ * config directory it copies, such as Debian's /etc/apache2) name host files the service will ask for next:
+ * a service that stops at its first failure (Apache and `LoadModule`) would otherwise teach one missing file
+ * per run. Scanned: the provided files the service opened, every file in a provided directory it listed,
+ * and what their `Include`/`IncludeOptional`/`include` lines name (globs too, relative to the including
+ * file's directory), even past the point where this run stopped. `${NAME}` is read from launch.env, as the
+ * service reads it (Debian's `ErrorLog ${APACHE_LOG_DIR}/error.log`); comment lines are skipped. From what
+ * they name: read-only system files (/etc, /usr/share, /usr/lib, /lib) are copied; host directories are made
+ * empty, never copied; in a writable area a directive or variable ending in "Dir"/"directory" names a
+ * directory the service writes in, any other path a file it creates, whose directory is made.
  */
-async function scanConfigs(events: TraceEvent[], jailRoot: string, loaded: LoadedRecipe, user: string | undefined, add: Add): Promise<void> {
-  const jail = loaded.recipe.jail;
-  const provided = new Set([...jail.write.map((entry) => entry.path), ...jail.files.map((file) => file.to)]);
-  const read = new Set(events.filter((event) => event.syscall.startsWith('open') && (event.result ?? -1) >= 0 && event.path && provided.has(event.path)).map((event) => event.path as string));
-  for (const config of read) {
+async function scanConfigs(events: TraceEvent[], jailRoot: string, original: LoadedRecipe, loaded: LoadedRecipe, user: string | undefined, add: Add): Promise<void> {
+  const jail = original.recipe.jail;
+  const provided = [...jail.write.map((entry) => entry.path), ...jail.files.map((file) => file.to)];
+  const isProvided = (file: string) => provided.some((entry) => file === entry || file.startsWith(`${entry}/`));
+  const environment = loaded.recipe.launch?.env ?? {};
+  const directoryValues = new Set(Object.entries(environment).filter(([name]) => /dir(ectory)?$/i.test(name)).map(([, value]) => posix.normalize(value)));
+  const opened = events.filter((event) => event.syscall.startsWith('open') && (event.result ?? -1) >= 0 && event.path && isProvided(event.path));
+  const queue = opened.map((event) => event.path as string);
+  for (const event of opened.filter((candidate) => /O_DIRECTORY/.test(candidate.flags ?? ''))) {
+    for (const entry of listDirectory(posix.join(jailRoot, event.path as string))) queue.push(posix.join(event.path as string, entry));
+  }
+  const scanned = new Set<string>();
+  for (let config = queue.shift(); config !== undefined; config = queue.shift()) {
+    if (scanned.has(config)) continue;
+    scanned.add(config);
     const onHost = posix.join(jailRoot, config);
-    const info = lstat(onHost);
+    const info = statInside(onHost, jailRoot);
     if (!info?.isFile() || info.size > 1 << 20 || (await isElf(onHost))) continue;
-    const text = readFileSync(onHost, 'utf8');
-    for (const match of text.matchAll(/(?<=^|[\s"'=])(\/[A-Za-z0-9._+@%:\/-]+)/gm)) {
-      const named = posix.normalize(match[1] as string);
-      if (named === '/' || refusedPath(named) || lstat(posix.join(jailRoot, named))) continue;
-      const line = text.slice(0, match.index).split('\n').length;
-      const why = `named by ${config}:${line}`;
-      const directory = posix.dirname(named).replace(/^\/var\/run\//, '/run/');
-      if (isWritableArea(named)) {
-        // A log or pid file: never copied from the host; its directory is made, owned by the service.
-        if (isWritableArea(directory) && !lstat(posix.join(jailRoot, directory))) {
-          add({ kind: 'directory', value: directory, owner: user, why: `${why} (a file the service creates)` });
+    const lines = readFileSync(onHost, 'utf8').split('\n');
+    for (const [index, raw] of lines.entries()) {
+      if (/^\s*(#|\/\/|;)/.test(raw)) continue;
+      const text = raw.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => environment[name] ?? whole);
+      const include = /^\s*include\w*\s+["']?([^"'\s;]+)/i.exec(text)?.[1];
+      if (include) queue.push(...matchGlob(posix.resolve(posix.dirname(config), include), jailRoot).filter(isProvided));
+      for (const match of text.matchAll(/(?<=^|[\s"'=:])(\/[A-Za-z0-9._+@%:\/-]+)/g)) {
+        const named = posix.normalize(match[1] as string).replace(/\/$/, '').replace(/^\/var\/run\//, '/run/');
+        if (named === '' || named === '/' || isProvided(named) || refusedPath(named) || lstat(posix.join(jailRoot, named))) continue;
+        const why = `named by ${config}:${index + 1}`;
+        if (isWritableArea(named)) {
+          const directive = /(\S+)\s*["']?$/.exec(text.slice(0, match.index))?.[1] ?? '';
+          const directory = directoryValues.has(named) || /dir(ectory)?$/i.test(directive.replace(/[^A-Za-z]/g, '')) ? named : posix.dirname(named);
+          if (isWritableArea(directory) && !lstat(posix.join(jailRoot, directory))) add({ kind: 'directory', value: directory, owner: user, why: `${why} (${directory === named ? 'a directory' : 'a file'} the service writes)` });
+          continue;
         }
-        continue;
-      }
-      const host = lstat(named);
-      if (host && (host.isFile() || host.isSymbolicLink()) && SYSTEM_FILE_AREAS.test(named)) {
-        if (/\.so(\.|$)/.test(posix.basename(named)) && (await isElf(named))) await addLibrary(add, named, why);
-        else add({ kind: 'file', value: named, why });
+        const host = lstat(named);
+        if (host?.isDirectory()) add({ kind: 'directory', value: named, why: `${why} (made empty: its content is not copied)` });
+        else if (host && (host.isFile() || host.isSymbolicLink()) && SYSTEM_FILE_AREAS.test(named)) {
+          if (/\.so(\.|$)/.test(posix.basename(named)) && (await isElf(named))) await addLibrary(add, named, why);
+          else add({ kind: 'file', value: named, why });
+        }
       }
     }
   }
 }
 
-function explain(iteration: LearnIteration, events: number): string {
+/** The jail paths a config include names: a path, or a glob with `*` and `?` in its last part. */
+function matchGlob(pattern: string, jailRoot: string): string[] {
+  const base = posix.basename(pattern);
+  if (!/[*?]/.test(base)) return [pattern];
+  const expression = new RegExp(`^${base.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
+  const directory = posix.dirname(pattern);
+  return listDirectory(posix.join(jailRoot, directory)).filter((name) => expression.test(name) && !name.startsWith('.')).sort().map((name) => posix.join(directory, name));
+}
+
+/** The names in a directory, or none when it cannot be read. */
+function listDirectory(directory: string): string[] {
+  try {
+    return readdirSync(directory);
+  } catch {
+    return [];
+  }
+}
+
+/** stat() of a jail file, following its links only while they stay inside the jail. */
+function statInside(file: string, jailRoot: string): Stats | undefined {
+  const resolved = real(file);
+  if (resolved !== jailRoot && !resolved.startsWith(`${jailRoot}/`)) return undefined;
+  try {
+    return statSync(resolved);
+  } catch {
+    return undefined;
+  }
+}
+
+const ABSENT_SHOWN = 8;
+
+function explain(iteration: LearnIteration, ran: boolean, program: string): string {
   const parts: string[] = [];
-  if (events === 0) parts.push('the service never ran in the jail (no traced call after its chroot): check launch.command and the service log');
+  if (!ran) parts.push(`the service never ran in the jail (${program} was never executed there, or made no call after its chroot): check launch.command and the output below`);
   else if (iteration.stoppedBy === 'exit') parts.push(`the service exited (code ${iteration.exitCode ?? '?'}) and asked for nothing the host has that the jail lacks`);
   else parts.push('the service ran but its probes did not pass');
   for (const result of iteration.probeResults.filter((probe) => !probe.ok)) parts.push(`probe ${result.probe}: expected ${result.expected}, got ${result.actual}`);
   for (const entry of iteration.unresolved) parts.push(`${entry.path}: ${entry.why}`);
+  // The last paths a failing service asked for in vain are the likeliest cause; earlier ones are mostly probing.
+  const last = iteration.absent.slice(-ABSENT_SHOWN);
+  if (last.length > 0) parts.push(`asked for and absent on the host too (the last ${last.length} of ${iteration.absent.length}):`, ...last.map((entry) => `  ${entry.why}`));
   if (iteration.output) parts.push(`last output:\n${iteration.output}`);
   return parts.join('\n');
 }

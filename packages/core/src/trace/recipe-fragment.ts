@@ -4,10 +4,8 @@ import { stringify } from 'yaml';
 import { RECIPE_SCHEMA_URL } from '../recipe/schema.js';
 import type { TraceReport } from './trace-report.js';
 
-/** The report as a recipe: what the trace saw the program need, ready to build (after review). */
-export function traceToRecipe(report: TraceReport, options: { name?: string | undefined } = {}): string {
-  const program = report.command[0] ?? 'program';
-  const name = (options.name ?? posix.basename(program)).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'traced';
+/** The `jail:` section a trace report calls for: the files, libraries, directories and devices the run used. */
+export function traceToJail(report: TraceReport): Record<string, unknown> {
   const dlopened = report.libraries.filter((library) => library.via === 'dlopen');
   const jail: Record<string, unknown> = { include: ['base'] };
   // The engine writes these itself (passwd/group with only the named accounts, nsswitch from the base preset).
@@ -20,6 +18,14 @@ export function traceToRecipe(report: TraceReport, options: { name?: string | un
   if (directories.length > 0) jail.directories = directories;
   const devices = [...new Set(report.devices.flatMap((device) => (device.device ? [device.device] : [])))];
   if (devices.length > 0) jail.devices = devices;
+  return jail;
+}
+
+/** The report as a recipe: what the trace saw the program need, ready to build (after review). */
+export function traceToRecipe(report: TraceReport, options: { name?: string | undefined } = {}): string {
+  const program = report.command[0] ?? 'program';
+  const name = (options.name ?? posix.basename(program)).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'traced';
+  const jail = traceToJail(report);
   const recipe = {
     specVersion: 1,
     name,

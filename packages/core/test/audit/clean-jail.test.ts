@@ -39,6 +39,11 @@ describe.skipIf(!isRoot)('jailwright audit: the jail of the minimal recipe', () 
     expect(report.passed).toBe(true);
     expect(report.manifest).toMatch(/\.demo\.jailwright\/generation-\d{6}\.manifest\.json$/);
     expect(report.unchecked).toEqual([]);
+    // The documented JSON (packages/core/README.md): these fields in this order, and the same bytes twice.
+    expect(Object.keys(report)).toEqual(['schemaVersion', 'root', 'directory', 'manifest', 'recipe', 'failOn', 'passed', 'failing', 'summary', 'findings', 'unchecked']);
+    expect(Object.keys(report.summary)).toEqual(['critical', 'high', 'medium', 'low', 'allowed', 'total']);
+    for (const item of report.findings) expect(Object.keys(item)).toEqual(['check', 'severity', 'path', 'why', 'fix']);
+    expect((await jailwright('audit', root, '--json', '--fail-on', 'medium')).stdout).toBe(result.stdout);
     const text = await jailwright('audit', root);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^0 critical, 0 high, 0 medium, \d+ low, 0 allowed — passed \(--fail-on high\)$/m);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmod, chown, copyFile, link, mkdir, readFile, realpath, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, copyFile, link, mkdir, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_RECIPE, explainSkipUnlessRoot, isRoot, jailwright, makeJailParent, run, writeRecipe } from '../support/root.js';
@@ -38,6 +38,12 @@ const EXPECTED: { check: string; severity: string; path: string }[] = [
   { check: 'ssh-directory', severity: 'high', path: '/root/.ssh' },
   { check: 'sudoers-file', severity: 'high', path: '/etc/sudoers' },
   { check: 'world-writable-file', severity: 'medium', path: '/var/www/index.html' },
+  { check: 'setgid-file', severity: 'critical', path: '/usr/bin/id-setgid' },
+  { check: 'shadow-file', severity: 'high', path: '/etc/gshadow' },
+  { check: 'host-inode', severity: 'high', path: '/usr/bin/id' },
+  { check: 'interpreter', severity: 'medium', path: '/usr/bin/python3' },
+  { check: 'compiler', severity: 'medium', path: '/usr/bin/gcc' },
+  { check: 'network-tool', severity: 'medium', path: '/usr/bin/nc' },
 ];
 
 function must(result: { status: number | null; stderr: Buffer | string }, what: string): void {
@@ -90,6 +96,18 @@ describe.skipIf(!isRoot)('jailwright audit: a jail with planted weaknesses', () 
     await mkdir(at('var/www'));
     await writeFile(at('var/www/index.html'), 'hello\n');
     await chmod(at('var/www/index.html'), 0o666);
+    await copyFile(at('usr/bin/id'), at('usr/bin/id-setgid'));
+    await chmod(at('usr/bin/id-setgid'), 0o2755);
+    await copyFile('/etc/gshadow', at('etc/gshadow'));
+    // The host's own /usr/bin/id, hard-linked in place of the jail's copy (the jail is on the host's filesystem).
+    // Nothing below changes it: the jail's name for it is only unlinked when the jail is removed.
+    await rm(at('usr/bin/id'));
+    await link('/usr/bin/id', at('usr/bin/id'));
+    // The checks go by name (executable or ELF): a copy of true under each name stands for the tool.
+    for (const name of ['python3', 'gcc', 'nc']) {
+      await copyFile('/usr/bin/true', at(`usr/bin/${name}`));
+      await chmod(at(`usr/bin/${name}`), 0o755);
+    }
   });
   afterAll(async () => cleanup?.());
 

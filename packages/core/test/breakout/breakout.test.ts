@@ -72,6 +72,7 @@ describe.skipIf(!isRoot)('breakout: escapes that work from a naive chroot fail u
   files:
     - { path: ${path.join(bin, 'probe')}, to: /usr/bin/probe }
     - { path: ${path.join(bin, 'probe-suid')}, to: /usr/bin/probe-suid, keepSetuid: true, reason: "breakout test: a setuid-root binary planted in the jail" }
+    - { path: ${path.join(bin, 'probe-suid')}, to: /usr/bin/probe-suid-stripped }
   users: [{ name: ${ACCOUNT}, create: true }]
   directories: [{ path: /work, owner: ${ACCOUNT}, mode: "0755" }]
   devices: ["null"]
@@ -233,18 +234,20 @@ audit:
       expect(verdict.line).toContain('Connection refused');
     });
 
-    // GAP: without namespaces.net the service shares the host's network namespace, and abstract unix
-    // sockets have no path for chroot to hide: any host process listening on one (a helper, an X server,
-    // a D-Bus bus) is reachable, and one that hands out descriptors hands out the host filesystem.
-    // Fix: a new network namespace (recipe opt-in today), or Landlock's LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET
-    // (Linux 6.12) applied by the launcher. Flip to it() when the default launch blocks it.
-    it.fails('the default launch (host network namespace) blocks it', async () => {
+    // Without namespaces.net the service shares the host's network namespace, and abstract unix sockets have no
+    // path for chroot to hide: the launcher's Landlock scope (ABI 6, Linux 6.12) denies connecting to any abstract
+    // socket made outside the service's domain. This kernel must offer it; start records it in the launch state.
+    it('the default launch (host network namespace) blocks it: Landlock scopes abstract unix sockets', async () => {
       const name = await serve();
-      expectBlocked(await underJailwright(jail, ['scm-rights', name, secret]));
+      const verdict = await underJailwright(jail, ['scm-rights', name, secret]);
+      expectBlocked(verdict);
+      expect(verdict.line).toContain('Operation not permitted');
+      const state = JSON.parse(readFileSync(path.join(parent, '.jail.jailwright/launch/state.json'), 'utf8')) as { landlock?: { inForce: boolean; scopes: string[] } };
+      expect(state.landlock).toMatchObject({ inForce: true, scopes: ['abstract-unix-socket', 'signal'] });
     });
   });
 
-  it('a setuid-root binary planted in the jail (kept by keepSetuid): the naive service becomes root and double-chroots out; no_new_privs alone stops it, and jailwright adds nosuid', async () => {
+  it('a setuid-root binary planted in the jail: the naive service becomes root and double-chroots out; each of no_new_privs, the nosuid fence and build stripping the bit stops it alone', async () => {
     const exploit = ['exec', '/usr/bin/probe-suid', 'double-chroot', secret];
     const naiveVerdict = await naive(userspec()[0] as string, [...userspec().slice(1), ...exploit], started);
     expectEscaped(naiveVerdict);
@@ -254,8 +257,31 @@ audit:
     expectBlocked(withNoNewPrivs);
     expect(withNoNewPrivs.line).not.toContain('became euid 0');
     expect(statSync(path.join(jailRoot, 'usr/bin/probe-suid')).mode & 0o4000).toBe(0o4000);
+
+    // build strips the bit of a setuid file the recipe does not keep: the weak launch, without no_new_privs, stays non-root.
+    expect(statSync(path.join(jailRoot, 'usr/bin/probe-suid-stripped')).mode & 0o6000).toBe(0);
+    const stripped = await naive(userspec()[0] as string, [...userspec().slice(1), 'exec', '/usr/bin/probe-suid-stripped', 'double-chroot', secret], started);
+    expectBlocked(stripped);
+    expect(stripped.line).not.toContain('became euid 0');
+
+    // jailwright's mount fence alone: the weak launch (no no_new_privs) run inside a jailwright service's mount
+    // namespace, where the jail is the nosuid bind mount start made, gets no euid 0 from the kept setuid bit.
+    const holder = await probeRecipe(jail, ['idle']);
+    const start = await startProbe(jail, holder);
+    expect(start.code, start.stderr).toBe(0);
+    try {
+      const state = JSON.parse(readFileSync(path.join(parent, '.jail.jailwright/launch/state.json'), 'utf8')) as { service: { pid: number } };
+      const fenced = await naive('nsenter', [`--target=${state.service.pid}`, '--mount', '--', ...userspec(), ...exploit], started);
+      expectBlocked(fenced);
+      expect(fenced.line).not.toContain('became euid 0');
+      expect(fenced.line).toContain('chroot usr: Operation not permitted');
+    } finally {
+      await jailwright('stop', holder, '--root', jail.root);
+    }
+
     const verdict = await underJailwright(jail, exploit);
     expectBlocked(verdict);
+    expect(verdict.line).not.toContain('became euid 0');
     expect(verdict.line).toContain('chroot usr: Operation not permitted');
   });
 
@@ -310,8 +336,33 @@ audit:
       expect(report).toMatchObject({ running: true, jailRoot, failed: 0 });
       expect(report.pids).toHaveLength(2);
       const checked = new Set(report.checks.map((check) => check.check));
-      for (const check of ['non-root', 'identity', 'no-new-privs', 'capabilities', 'bounding-set', 'groups', 'namespaces', 'descriptors', 'root', 'cwd']) expect(checked).toContain(check);
+      for (const check of ['non-root', 'identity', 'no-new-privs', 'capabilities', 'bounding-set', 'groups', 'namespaces', 'descriptors', 'root', 'cwd', 'landlock-scope']) expect(checked).toContain(check);
+      expect(report.checks.find((check) => check.check === 'landlock-scope')?.detail).toMatch(/^Landlock scopes abstract-unix-socket, signal in force/);
+      expect(report).toMatchObject({ failOn: 'high', failing: 0 });
       expect((await jailwright('audit', '--running', recipe, '--root', jail.root)).stdout).toMatch(/2 processes in .*\n(  ok {3}pid \d+ [a-z-]+: .*\n)+every check passed/);
+
+      // --fail-on: a medium failure (no Landlock record, as from a service started by an older jailwright) fails
+      // only --fail-on medium; a high one (the recipe now names a group the service lacks) fails high, not critical.
+      const stateFile = path.join(parent, '.jail.jailwright/launch/state.json');
+      const state = JSON.parse(readFileSync(stateFile, 'utf8')) as Record<string, unknown>;
+      await writeFile(stateFile, JSON.stringify({ ...state, landlock: undefined }));
+      try {
+        const passing = await jailwright('audit', '--running', recipe, '--root', jail.root);
+        expect(passing.code).toBe(0);
+        expect(passing.stdout).toMatch(/FAIL pid \d+ landlock-scope \(medium\): no Landlock record/);
+        expect(passing.stdout).toContain('1 check failed, 0 at or above --fail-on high: the audit passes');
+        const medium = await jailwright('audit', '--running', recipe, '--root', jail.root, '--fail-on', 'medium', '--json');
+        expect(medium.code).toBe(1);
+        expect(JSON.parse(medium.stdout)).toMatchObject({ failed: 1, failOn: 'medium', failing: 1 });
+      } finally {
+        await writeFile(stateFile, JSON.stringify(state));
+      }
+      const regrouped = await writeRecipe(path.join(parent, 'recipes'), 'regrouped', readFileSync(recipe, 'utf8').replace('launch:\n', 'launch:\n  groups: [users]\n'));
+      const high = await jailwright('audit', '--running', regrouped, '--root', jail.root);
+      expect(high.code).toBe(1);
+      expect(high.stdout).toMatch(/FAIL pid \d+ groups \(high\): supplementary groups \[\], the recipe names \[100\]/);
+      expect((await jailwright('audit', '--running', regrouped, '--root', jail.root, '--fail-on', 'critical')).code).toBe(0);
+      expect((await jailwright('audit', '--running', regrouped, '--root', jail.root, '--fail-on', 'low')).code).toBe(2);
     } finally {
       await jailwright('stop', recipe, '--root', jail.root);
     }

@@ -30,8 +30,11 @@ describe.skipIf(!isRoot)('hostile recipes and jail roots are refused or handled,
     before = await fingerprint(watched);
   });
   afterAll(async () => {
-    expect(await fingerprint(watched)).toBe(before);
-    await cleanup?.();
+    try {
+      expect(await fingerprint(watched)).toBe(before);
+    } finally {
+      await cleanup?.();
+    }
   });
 
   it('binary junk as a recipe: a clear error, exit 2', async () => {
@@ -111,6 +114,19 @@ describe.skipIf(!isRoot)('hostile recipes and jail roots are refused or handled,
     expect(await readFile(path.join(root, 'etc/passwd'), 'utf8')).toBe('nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n');
   });
 
+  it('a symlink planted in the live jail is not taken for "up to date": the next build makes a new generation', async () => {
+    const root = path.join(parent, 'planted');
+    expect((await jailwright('build', DEMO_RECIPE, '--root', root)).code).toBe(0);
+    const first = await realpath(root);
+    await rm(path.join(first, 'etc'), { recursive: true });
+    await symlink('/etc', path.join(first, 'etc'));
+    const again = await jailwright('build', DEMO_RECIPE, '--root', root);
+    expect(again.code).toBe(0);
+    expect(again.stdout).not.toContain('up to date');
+    expect(await realpath(root)).not.toBe(first);
+    expect((await lstat(path.join(root, 'etc'))).isDirectory()).toBe(true);
+  });
+
   it('a jail root on a path with spaces and unicode builds and runs', async () => {
     const odd = path.join(parent, 'jails with spaces', 'ünïcødé ☃ jail');
     await mkdir(path.dirname(odd), { mode: 0o755 });
@@ -119,5 +135,39 @@ describe.skipIf(!isRoot)('hostile recipes and jail roots are refused or handled,
     expect(built.code).toBe(0);
     expect((await run('chroot', [odd, '/usr/bin/id', '-un', 'nobody'])).stdout.trim()).toBe('nobody');
     expect((await jailwright('build', DEMO_RECIPE, '--root', odd)).stdout).toContain('up to date');
+  });
+});
+
+// Apart from the fingerprinted block above: creating the service account writes the host's /etc/passwd.
+describe.skipIf(!isRoot)('a jail root on a path with spaces and unicode as a service', () => {
+  let parent: string;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    ({ parent, cleanup } = await makeJailParent());
+    await mkdir(path.join(parent, 'jails with spaces'), { mode: 0o755 });
+  });
+  afterAll(async () => cleanup?.());
+
+  it('starts: the launch chain (the mount fence script, the Landlock step, chroot) takes the path as one argument each', async () => {
+    const account = `jwodd${process.pid}`;
+    const recipe = await writeRecipe(
+      parent,
+      'odd-service',
+      `specVersion: 1\nname: odd\njail:\n  include: [base]\n  files: [/usr/bin/sleep]\n  users: [{ name: ${account}, create: true }]\nlaunch:\n  mode: engine-chroot\n  command: [/usr/bin/sleep, "600"]\n  user: ${account}\n  stop: { timeoutSeconds: 2 }\n`,
+    );
+    const service = path.join(parent, 'jails with spaces', 'ünïcødé ☃ service');
+    try {
+      expect((await jailwright('build', recipe, '--root', service)).code).toBe(0);
+      const started = await jailwright('start', recipe, '--root', service, '--json');
+      expect(started.stderr).toBe('');
+      expect(started.code).toBe(0);
+      const pid = (JSON.parse(started.stdout) as { servicePid: number }).servicePid;
+      expect(await readlink(`/proc/${pid}/root`)).toBe(await realpath(service));
+      expect((await jailwright('stop', recipe, '--root', service)).code).toBe(0);
+    } finally {
+      await jailwright('stop', recipe, '--root', service);
+      await run('userdel', [account]);
+      await run('groupdel', [account]);
+    }
   });
 });

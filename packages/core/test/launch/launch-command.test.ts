@@ -59,6 +59,15 @@ describe('launchCommand', () => {
     expect(command.cwd).toBe('/var/cache/bind');
   });
 
+  it('with the Landlock step: it runs after setpriv (no_new_privs already set) and before chroot, scoping abstract unix sockets and signals', () => {
+    const launch = normalizeLaunch(LaunchSchema.parse({ mode: 'engine-chroot', command: ['/bin/svc'], user: 'svc' }));
+    const args = launchCommand(launch, '/j', IDENTITY, { ...TOOLS, landlock: '/var/cache/jailwright/landlock-scope-0123' }).args;
+    const step = args.indexOf('/var/cache/jailwright/landlock-scope-0123');
+    expect(step).toBeGreaterThan(args.indexOf('--clear-groups'));
+    expect(args.slice(step, step + 5)).toEqual(['/var/cache/jailwright/landlock-scope-0123', '--scope', 'abstract-unix-socket,signal', '--', '/usr/sbin/chroot']);
+    expect(launchCommand(launch, '/j', IDENTITY, TOOLS).args.join(' ')).not.toContain('--scope');
+  });
+
   it('refuses to run an engine-chroot service as root', () => {
     const launch = normalizeLaunch(LaunchSchema.parse({ mode: 'engine-chroot', command: ['/bin/svc'], user: 'svc' }));
     expect(() => launchCommand(launch, '/j', { uid: 0, gid: 0, groups: [] }, TOOLS)).toThrow(/never runs the service as uid or gid 0/);

@@ -98,6 +98,10 @@ probes:
     const start = await jailwright('start', recipe, '--root', root);
     expect(start.stderr).toBe('');
     expect(start.code).toBe(0);
+    // The service runs under the launcher's Landlock scopes; the relay's /dev/log is a path socket, which they leave alone.
+    expect(start.stdout).toMatch(/landlock: Landlock scopes abstract-unix-socket, signal in force/);
+    const status = JSON.parse((await jailwright('status', recipe, '--root', root, '--json')).stdout) as { landlock?: { inForce: boolean } };
+    expect(status.landlock?.inForce).toBe(true);
 
     const answer = await new Promise<string>((resolve, reject) => {
       const socket = connect(PORT, '127.0.0.1');

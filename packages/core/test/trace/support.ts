@@ -14,3 +14,16 @@ export async function compile(directory: string, name: string, source: string, o
   if (result.code !== 0) throw new Error(`gcc failed for ${name}:\n${result.stderr}`);
   return output;
 }
+
+/** A TCP port free on 127.0.0.1 right now (the kernel picks it), so tests bind no fixed port. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}

@@ -1,0 +1,235 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditSeverity } from '../recipe/audit-schema.js';
+import { loadRecipe, parseRecipe, type LoadedRecipe } from '../recipe/load.js';
+import { normalizeRecipe } from '../recipe/normalize.js';
+import { lintRecipe } from '../lint/lint-recipe.js';
+import type { Plan } from '../plan/types.js';
+import { processTree } from '../check/process-tree.js';
+import { planSnapshot } from './plan-snapshot.js';
+
+const execFileAsync = promisify(execFile);
+
+/** What a command printed and how it ended. */
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program and returns its exit code and output, without throwing on failure. */
+export async function runProgram(file: string, args: readonly string[], options: { timeout?: number } = {}): Promise<CommandResult> {
+  try {
+    const { stdout, stderr } = await execFileAsync(file, args, { timeout: options.timeout ?? 120_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failure = error as { code?: number | string; stdout?: string; stderr?: string };
+    return { code: typeof failure.code === 'number' ? failure.code : -1, stdout: failure.stdout ?? '', stderr: failure.stderr ?? '' };
+  }
+}
+
+/** Runs a Node command line (a package's `dist/cli.js`, or core's) as a user would, without throwing on failure. */
+export function commandRunner(script: string, prefix: readonly string[] = []): (...args: string[]) => Promise<CommandResult> {
+  return (...args) => runProgram(process.execPath, [script, ...prefix, ...args]);
+}
+
+/** The jailwright command of this core. */
+export const JAILWRIGHT_CLI: string = fileURLToPath(new URL('./cli/main.js', import.meta.url));
+
+/** A service the kit started, handed to a recipe's own checks. */
+export interface RunningService {
+  /** The jail root. */
+  root: string;
+  /** PID of the service's main process. */
+  pid: number;
+  recipe: LoadedRecipe;
+  /** Runs `jailwright <command> <recipe> …args` against this jail (`--root` is added). */
+  jailwright(command: string, ...args: string[]): Promise<CommandResult>;
+}
+
+/** How `describeRecipe` tests a recipe. */
+export interface DescribeRecipeOptions {
+  /** Lowest audit severity that fails (default "high", as `build` uses). */
+  auditFailOn?: Exclude<AuditSeverity, 'low'>;
+  /** Host files the service needs; when one is missing, the root tests skip, saying what to install. */
+  requires?: readonly { path: string; install: string }[];
+  /** Where the plan snapshot is stored, relative to the test file (default `__snapshots__/<name>.plan.txt`). */
+  planSnapshotFile?: string;
+  /** The recipe's own checks while its service runs: the answer it gives, the log line it writes. */
+  whileRunning?: (service: RunningService) => Promise<void>;
+  /** The recipe's own checks on the built jail once the service stopped (e.g. starting it another way). */
+  afterStop?: (jail: { root: string; recipe: LoadedRecipe; jailwright: RunningService['jailwright'] }) => Promise<void>;
+}
+
+/** Probes that exercise what the service does; a process probe only shows that it runs. */
+const SERVICE_PROBES = new Set(['http', 'dns', 'smtp', 'tcp', 'log']);
+
+const isRoot = process.getuid?.() === 0;
+
+/**
+ * Registers the standard tests of a recipe: schema valid and lint clean; a deterministic plan snapshot; a probe
+ * of what the service does; and, as root, build (audit clean at `auditFailOn`) → start → probes pass → every
+ * process non-root and rooted in the jail → stop leaves no process, mount or supervisor behind.
+ * Root tests build under /var/lib and bind the recipe's ports: run them under `flock /tmp/jailwright-e2e.lock`.
+ */
+export function describeRecipe(recipeFile: string, options: DescribeRecipeOptions = {}): void {
+  const failOn = options.auditFailOn ?? 'high';
+  const recipe = loadRecipeOnce(recipeFile);
+  const name = recipe?.recipe.name ?? path.basename(path.dirname(recipeFile));
+  const cli = commandRunner(JAILWRIGHT_CLI);
+
+  describe(`recipe ${name}: schema, lint, plan, probes`, () => {
+    it('is valid against the recipe schema', async () => {
+      await expect(loadRecipe(recipeFile)).resolves.toBeDefined();
+    });
+
+    it('is lint clean', async () => {
+      const { findings } = await lintRecipe(recipeFile);
+      expect(findings.map((finding) => `${finding.line}:${finding.column}: ${finding.rule}: ${finding.message}`)).toEqual([]);
+    });
+
+    it('plans the same jail as its snapshot', async () => {
+      const planned = await cli('build', recipeFile, '--root', `/srv/jails/${name}-plan`, '--dry-run', '--json');
+      expect(planned.stderr).toBe('');
+      expect(planned.code).toBe(0);
+      const { plan } = JSON.parse(planned.stdout) as { plan: Plan };
+      await expect(planSnapshot(plan)).toMatchFileSnapshot(options.planSnapshotFile ?? `__snapshots__/${name}.plan.txt`);
+    });
+
+    it('has a probe of what the service does', () => {
+      const probes = recipe?.recipe.probes ?? [];
+      if (!probes.some((probe) => SERVICE_PROBES.has(probe.type))) {
+        throw new Error(
+          `write the probe: ${recipeFile} has no probe of what ${name} serves. Add one under probes: ` +
+            '(http, dns, smtp, tcp, or a log line it writes; a process probe shows only that it runs). ' +
+            'Until then this test fails and the build-to-stop test is skipped.',
+        );
+      }
+    });
+  });
+
+  const missing = (options.requires ?? []).filter((requirement) => !existsSync(requirement.path));
+  const probed = (recipe?.recipe.probes ?? []).some((probe) => SERVICE_PROBES.has(probe.type));
+  const skip = !isRoot ? 'it needs root (chroot, namespaces, host accounts); CI runs it as root'
+    : missing.length > 0 ? `${missing.map((requirement) => requirement.path).join(', ')} missing (${missing.map((requirement) => requirement.install).join('; ')})`
+    : !probed ? 'the recipe has no probe of its service yet'
+    : undefined;
+  if (skip) console.warn(`skipping the ${name} build-to-stop test: ${skip}`);
+
+  describe.skipIf(skip !== undefined)(`recipe ${name} as root: build, start, probes, non-root in the jail, stop`, () => {
+    let parent: string;
+    let root: string;
+    let pids: number[] = [];
+    let accountsBefore: { users: Set<string>; groups: Set<string> };
+    const run = (command: string, ...args: string[]) => cli(command, recipeFile, '--root', root, ...args);
+
+    beforeAll(async () => {
+      accountsBefore = hostAccounts();
+      parent = await mkdtemp(`/var/lib/jailwright-${name}-test-`);
+      await chmod(parent, 0o755);
+      root = path.join(parent, name);
+    });
+    afterAll(async () => {
+      if (root) await run('stop');
+      if (parent) await rm(parent, { recursive: true, force: true });
+      // Only the recipe's accounts, and only if this test created them: an operator's own (a jail of theirs) stay.
+      const after = hostAccounts();
+      const named = new Set([...(recipe?.recipe.jail.users ?? []).map((user) => user.name), ...(recipe?.recipe.launch?.user ? [recipe.recipe.launch.user] : [])]);
+      for (const user of named) if (after.users.has(user) && !accountsBefore.users.has(user)) await execFileAsync('userdel', [user]).catch(() => undefined);
+      for (const group of named) if (hostAccounts().groups.has(group) && !accountsBefore.groups.has(group)) await execFileAsync('groupdel', [group]).catch(() => undefined);
+    });
+
+    it(`builds, and the audit finds nothing at ${failOn} or above`, async () => {
+      const built = await run('build', '--audit-fail-on', failOn);
+      expect(built.stderr).toBe('');
+      expect(built.code).toBe(0);
+      const audit = await cli('audit', root, '--recipe', recipeFile, '--fail-on', failOn, '--json');
+      const report = JSON.parse(audit.stdout) as { findings: { severity: string; check: string; path: string; allowed?: unknown }[] };
+      const failing = report.findings.filter((finding) => !finding.allowed && severityRank(finding.severity) >= severityRank(failOn));
+      expect(failing).toEqual([]);
+      expect(audit.code).toBe(0);
+    });
+
+    it('starts, and every probe passes', async () => {
+      const started = await run('start');
+      expect(started.stderr).toBe('');
+      expect(started.code).toBe(0);
+      // The launcher's Landlock scopes (no abstract unix sockets, no signals) hold for every recipe's service.
+      expect(started.stdout).toMatch(/landlock: Landlock scopes abstract-unix-socket, signal in force/);
+      const check = await run('check');
+      expect(check.stdout).toContain('all probes passed');
+      expect(check.code).toBe(0);
+    });
+
+    it('runs every process as a non-root account, without capabilities, rooted in the jail', async () => {
+      const status = JSON.parse((await run('status', '--json')).stdout) as { servicePid?: number };
+      expect(status.servicePid, 'status names the service PID').toBeTypeOf('number');
+      pids = await processTree(status.servicePid!);
+      const jail = realpathSync(root);
+      for (const pid of pids) {
+        const fields = readFileSync(`/proc/${pid}/status`, 'utf8');
+        const uids = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$/m.exec(fields)!.slice(1);
+        expect(uids.filter((uid) => uid === '0'), `process ${pid} has no root id (real, effective, saved, filesystem)`).toEqual([]);
+        expect(fields, `process ${pid} holds no capability`).toMatch(/^CapEff:\s+0+$/m);
+        expect(readlinkSync(`/proc/${pid}/root`), `process ${pid} is rooted in the jail`).toBe(jail);
+      }
+      if (options.whileRunning) {
+        await options.whileRunning({ root, pid: status.servicePid!, recipe: recipe!, jailwright: (command, ...args) => run(command, ...args) });
+      }
+    });
+
+    it('stops, leaving no process, mount or supervisor behind', async () => {
+      const stopped = await run('stop');
+      expect(stopped.code).toBe(0);
+      const status = JSON.parse((await run('status', '--json')).stdout) as { state: string };
+      expect(status.state).toBe('stopped');
+      expect(pids.filter((pid) => existsSync(`/proc/${pid}`))).toEqual([]);
+      const jail = realpathSync(root);
+      const inJail = (target: string) => target === jail || target.startsWith(`${jail}/`);
+      expect(processesRootedIn(inJail), 'no process is rooted in the jail').toEqual([]);
+      const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((line) => line.split(' ')[4] ?? '').filter(inJail);
+      expect(mounts, 'nothing is mounted in the jail').toEqual([]);
+    });
+
+    it.skipIf(!options.afterStop)("passes the recipe's own checks once stopped", async () => {
+      await options.afterStop!({ root, recipe: recipe!, jailwright: (command, ...args) => run(command, ...args) });
+    });
+  });
+}
+
+/** The recipe, read synchronously (tests are registered synchronously); undefined when broken, which the schema test reports. */
+function loadRecipeOnce(recipeFile: string): LoadedRecipe | undefined {
+  try {
+    const file = path.resolve(recipeFile);
+    return { recipe: normalizeRecipe(parseRecipe(readFileSync(file, 'utf8'), recipeFile)), file, directory: path.dirname(file) };
+  } catch {
+    return undefined;
+  }
+}
+
+function severityRank(severity: string): number {
+  return ['low', 'medium', 'high', 'critical'].indexOf(severity);
+}
+
+function hostAccounts(): { users: Set<string>; groups: Set<string> } {
+  const names = (file: string) => new Set(readFileSync(file, 'utf8').split('\n').map((line) => line.split(':')[0]!).filter(Boolean));
+  return { users: names('/etc/passwd'), groups: names('/etc/group') };
+}
+
+function processesRootedIn(inJail: (target: string) => boolean): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (inJail(readlinkSync(`/proc/${entry}/root`))) found.push(Number(entry));
+    } catch {
+      // Gone meanwhile, or a kernel thread.
+    }
+  }
+  return found;
+}

@@ -1,0 +1,103 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRecipe } from '../../src/recipe/load.js';
+import { explainSkipUnlessRoot, isRoot, jailwright, makeJailParent, run, writeRecipe } from '../support/root.js';
+import { freePort } from './support.js';
+
+explainSkipUnlessRoot('learning named');
+const haveNamed = existsSync('/usr/sbin/named') && (await run('id', ['bind'])).code === 0;
+if (isRoot && !haveNamed) console.warn('skipping learning named: bind9 is not installed (apt-get install -y bind9; .ci/run does)');
+
+/** Only the program, its config and its zone: the cache and run directories and bind.keys are learned. */
+function recipeText(port: number): string {
+  return `# named from nothing but the program, its config and its zone.
+specVersion: 1
+name: named-learned
+jail:
+  include: [base]
+  files:
+    - /usr/sbin/named   # the server
+  write:
+    - path: /etc/bind/named.conf
+      content: |
+        options {
+          directory "/var/cache/bind";
+          listen-on port ${port} { 127.0.0.1; };
+          listen-on-v6 { none; };
+          pid-file "/run/named/named.pid";
+          recursion no;
+          allow-query { any; };
+          dnssec-validation no;
+        };
+        controls { };
+        zone "example.test" { type primary; file "/etc/bind/db.example.test"; };
+    - path: /etc/bind/db.example.test
+      content: |
+        $TTL 3600
+        @    IN SOA  ns.example.test. hostmaster.example.test. ( 1 3600 900 604800 300 )
+             IN NS   ns.example.test.
+        ns   IN A    127.0.0.1
+        www  IN A    192.0.2.1
+launch:
+  mode: self-chroot
+  command: [/usr/sbin/named, -f, -u, bind, -t, "{root}", -c, /etc/bind/named.conf]
+  user: bind
+  sharedUser: true   # the host's own named (or another test's) may run as bind too
+  capabilities: [sys_chroot, setuid, setgid]
+  stop: { timeoutSeconds: 5 }
+syslog: { method: none }
+probes:
+  - { type: dns, server: 127.0.0.1, port: ${port}, name: www.example.test, recordType: A, expect: 192.0.2.1, authoritative: true }
+`;
+}
+
+describe.skipIf(!isRoot || !haveNamed)("learn: Debian's named from a recipe naming only /usr/sbin/named, its config and zone", () => {
+  let parent: string;
+  let cleanup: () => Promise<void>;
+  let recipe: string;
+  let root: string;
+  beforeAll(async () => {
+    ({ parent, cleanup } = await makeJailParent());
+    recipe = await writeRecipe(parent, 'named', recipeText(await freePort()));
+    root = path.join(parent, 'named');
+  });
+  afterAll(async () => {
+    await jailwright('stop', recipe, '--root', root);
+    await cleanup?.();
+  });
+
+  it('converges in at most 4 printed runs; start then answers the zone authoritatively from the jail', async () => {
+    const started = Date.now();
+    const learned = await jailwright('learn', recipe, '--root', root, '--write');
+    const seconds = (Date.now() - started) / 1000;
+    console.info(`learn on named: ${learned.stdout.match(/learned in .*/)?.[0] ?? learned.stdout} (wall ${seconds.toFixed(1)} s)`);
+    expect(learned.stderr).toBe('');
+    expect(learned.code).toBe(0);
+    const runs = Number(/learned in (\d+) runs?/.exec(learned.stdout)?.[1]);
+    expect(runs).toBeLessThanOrEqual(4);
+    for (let number = 1; number <= runs; number++) expect(learned.stdout).toMatch(new RegExp(`^run ${number}: `, 'm'));
+    // The first run learns both directories: the cache from its access(), the pid file's from the config.
+    const firstRun = learned.stdout.slice(learned.stdout.indexOf('run 1:'), learned.stdout.indexOf('run 2:'));
+    expect(firstRun).toContain('+ directory /var/cache/bind (owner bind)');
+    expect(firstRun).toMatch(/\+ directory \/run\/named \(owner bind\): named by \/etc\/bind\/named\.conf:5/);
+
+    const written = parseRecipe(await readFile(recipe, 'utf8'), recipe);
+    expect(written.jail?.directories).toEqual(
+      expect.arrayContaining([
+        { path: '/var/cache/bind', owner: 'bind', mode: '0750' },
+        { path: '/run/named', owner: 'bind', mode: '0750' },
+      ]),
+    );
+
+    expect((await jailwright('build', recipe, '--root', root)).code).toBe(0);
+    const start = await jailwright('start', recipe, '--root', root);
+    expect(start.stderr).toBe('');
+    expect(start.code).toBe(0);
+    const check = await jailwright('check', recipe, '--root', root);
+    expect(check.stdout).toMatch(/192\.0\.2\.1/);
+    expect(check.code).toBe(0);
+    expect((await jailwright('stop', recipe, '--root', root)).code).toBe(0);
+  });
+});
