@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     fileParallelism: false,
+    // The jails the tests build go to a registry of their own (see @jailwright/core's jailwright list).
+    globalSetup: ['../../packages/core/test/support/registry-setup.ts'],
   },
 });

@@ -158,25 +158,72 @@ export async function rollBack(root: string, generation: string): Promise<void> 
 
 /**
  * The service's data (what it wrote into its log, spool and run directories) is not part of any plan:
- * copy it from the previous generation into the new one before the swap, so a rebuild keeps it. The
- * copy keeps owners, modes and times, never follows a symlink (cp -a copies links as links), and each
- * directory is taken only when it is a real directory at its real path in the previous generation.
+ * copy it from the previous generation into the new one before the swap, so a rebuild keeps it.
  */
 async function carryServiceData(previous: string, staging: string, entries: readonly ManifestEntry[]): Promise<void> {
   const previousReal = await realpath(previous);
-  for (const directory of outermost(serviceDataDirectories(entries))) {
-    const from = posix.join(previousReal, directory);
-    if ((await realpath(from).catch(() => undefined)) !== from) continue;
-    const children = await readdir(from);
-    if (children.length === 0) continue;
-    await execFileAsync('cp', ['-a', '--no-dereference', '-t', posix.join(staging, directory), ...children.map((child) => posix.join(from, child))]).catch(
-      (error: { stderr?: string; message: string }) => {
-        throw new JailwrightError(`could not carry the service's data in ${directory} over to the new generation: ${error.stderr || error.message}`, {
-          hint: `Look at ${from}: the previous generation is left in place.`,
-        });
-      },
-    );
+  for (const directory of outermost(serviceDataDirectories(entries))) await copyServiceData(previousReal, staging, directory);
+}
+
+/**
+ * Takes the service's data again from the generation a stopped service last ran in (`from`) into the
+ * current one — what it wrote after the swap, or, after a rollback, what the failed generation wrote.
+ * Each data directory is filled beside its place and renamed over it, so nothing is written through
+ * what the service left in the current generation. Call it only while the service is stopped.
+ */
+export async function refreshServiceData(root: string, from: string): Promise<void> {
+  assertRoot('carrying service data');
+  const layout = jailLayout(root);
+  const lock = await acquireBuildLock(layout.lock, { waitMs: 30_000 });
+  try {
+    const current = await currentJail(layout, isEmptyDirectory);
+    if (current.kind !== 'generation') return;
+    const to = await realpath(current.directory);
+    const source = await realpath(from).catch(() => undefined);
+    if (!source) return;
+    const manifest = await readManifest(manifestPath(layout, current.generation));
+    if (!manifest || source === to) return;
+    for (const directory of outermost(serviceDataDirectories(manifest.entries))) {
+      const entry = manifest.entries.find((candidate) => candidate.path === directory) as ManifestEntry;
+      const place = posix.join(to, directory);
+      const fresh = posix.join(posix.dirname(place), `.${posix.basename(place)}.jailwright-${process.pid}`);
+      await rm(fresh, { recursive: true, force: true });
+      await mkdir(fresh, { mode: 0o700 });
+      const copied = await copyServiceData(source, fresh, '/', directory);
+      if (!copied) {
+        await rm(fresh, { recursive: true, force: true });
+        continue;
+      }
+      await chown(fresh, entry.uid, entry.gid);
+      await chmod(fresh, entry.mode);
+      const old = `${fresh}.old`;
+      await rename(place, old);
+      await rename(fresh, place);
+      await rm(old, { recursive: true, force: true });
+    }
+  } finally {
+    await lock.release();
   }
+}
+
+/**
+ * Copies the contents of `directory` in `fromRoot` into `directory` below `toRoot` (or `toDirectory`) with
+ * `cp -a` (owners, modes and times kept, symlinks copied as links, never followed). The directory is taken
+ * only when it is a real directory at its real path. False when there was nothing to copy.
+ */
+async function copyServiceData(fromRoot: string, toRoot: string, toDirectory: string, directory = toDirectory): Promise<boolean> {
+  const from = posix.join(fromRoot, directory);
+  if ((await realpath(from).catch(() => undefined)) !== from) return false;
+  const children = await readdir(from);
+  if (children.length === 0) return false;
+  await execFileAsync('cp', ['-a', '--no-dereference', '-t', posix.join(toRoot, toDirectory), ...children.map((child) => posix.join(from, child))]).catch(
+    (error: { stderr?: string; message: string }) => {
+      throw new JailwrightError(`could not carry the service's data in ${directory} over to the new generation: ${error.stderr || error.message}`, {
+        hint: `Look at ${from}: the previous generation is left in place.`,
+      });
+    },
+  );
+  return true;
 }
 
 /** Writes a manifest whole or not at all. */

@@ -215,6 +215,13 @@ export async function startService(options: StartOptions): Promise<StartOutcome>
   const pin = (holder: ProcessIdentity) => {
     if (jail.kind === 'generation') pinGeneration(jailRoot, holder);
   };
+  // The last run was in an older generation (a build or update swapped a new one in since): what it
+  // wrote into its log, spool and run directories after that swap comes along before this run starts.
+  const lastRun = readJson<LaunchState>(files.state)?.jailRoot;
+  if (jail.kind === 'generation' && lastRun && lastRun !== jailRoot) {
+    const { refreshServiceData } = await import('../apply/apply.js');
+    await refreshServiceData(root, lastRun);
+  }
   const tools = await findLaunchTools();
   const landlock = await prepareLandlockScope();
   const identity = await resolveServiceIdentity(launch);

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { realpath } from 'node:fs/promises';
+import { jailLayout } from '../apply/jail-layout.js';
 import type { Manifest, ManifestEntry } from '../apply/manifest.js';
 import { hashRegularFile } from '../audit/jail-files.js';
 import { buildJail } from '../build-jail.js';
 import { ExitCode, JailwrightError } from '../errors.js';
 import { launchFiles } from '../launch/launch-files.js';
-import { type LaunchState, readJson } from '../launch/launch-state.js';
+import { type LaunchSpec, type LaunchState, readJson } from '../launch/launch-state.js';
 import { isRunning } from '../host/processes.js';
 import type { Operation, Plan } from '../plan/types.js';
 import { readCurrentGeneration } from './current-generation.js';
@@ -67,6 +68,14 @@ export async function updateJail(root: string, options: UpdateOptions = {}): Pro
       hint: `Build it again from its recipe: jailwright build <recipe> --root ${current.layout.root}`,
     });
   }
+  if (options.restart) {
+    const { loadRecipe } = await import('../recipe/load.js');
+    if (!(await loadRecipe(recipeFile)).recipe.launch) {
+      throw new JailwrightError(`--restart: the recipe ${recipeFile} has no launch section, so there is no service to restart`, {
+        hint: `Run jailwright update ${current.layout.root} without --restart.`,
+      });
+    }
+  }
   const link = current.manifest.inputs?.link ?? undefined;
   const base = { schemaVersion: 1 as const, root: current.layout.root, recipe: current.manifest.recipe, recipeFile, previousGeneration: current.generation };
   if (options.dryRun) {
@@ -92,19 +101,29 @@ export async function updateJail(root: string, options: UpdateOptions = {}): Pro
   return report;
 }
 
+/**
+ * Restarts the service on the new generation (start takes what it wrote since the swap along). When it
+ * does not come up, points the root back at the previous generation and starts it there (which takes what
+ * the failed run wrote back).
+ */
 async function restartOrRollBack(recipeFile: string, root: string, previous: string, swapped: boolean): Promise<NonNullable<UpdateReport['restart']>> {
   const { restartService, startService, stopService } = await import('../launch/service-control.js');
+  const target = { recipe: recipeFile, root };
+  // The policy of the last run, for the run after a rollback (restart keeps it by itself).
+  const restart = readJson<LaunchSpec>(launchFiles(jailLayout(root)).spec)?.restart;
   try {
-    await restartService({ recipe: recipeFile, root });
+    await restartService(target);
     return { restarted: true, ok: true, rolledBack: false };
   } catch (error) {
-    if (!(error instanceof JailwrightError) || !swapped) throw error;
+    // Only a service that did not come up on the new generation (exit 1) is a reason to go back; a refusal
+    // (not root, a shared account, a bad recipe) would refuse the previous generation alike.
+    if (!(error instanceof JailwrightError) || error.exitCode !== ExitCode.findings || !swapped) throw error;
     const problem = error.message;
     const { rollBack } = await import('../apply/apply.js');
-    await stopService({ recipe: recipeFile, root });
+    await stopService(target);
     await rollBack(root, previous);
     try {
-      await startService({ recipe: recipeFile, root });
+      await startService({ ...target, restart });
     } catch (again) {
       throw new JailwrightError(
         `the updated jail failed (${problem}); rolled back to ${previous}, but that failed to start too: ${again instanceof Error ? again.message : String(again)}`,

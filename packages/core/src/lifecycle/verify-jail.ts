@@ -1,3 +1,5 @@
+import { lstatSync } from 'node:fs';
+import { posix } from 'node:path';
 import { compareWithManifest, type Drift } from '../apply/manifest.js';
 import { readCurrentGeneration } from './current-generation.js';
 import { registerJail } from './registry.js';
@@ -25,7 +27,7 @@ export interface VerifyReport {
 export async function verifyJail(root: string, options: { record?: boolean } = {}): Promise<VerifyReport> {
   const current = await readCurrentGeneration(root);
   const serviceData = serviceDataDirectories(current.manifest.entries);
-  const drift = (await compareWithManifest(current.directory, current.manifest, serviceData)).sort(
+  const drift = (await compareWithManifest(current.directory, current.manifest, serviceData)).filter((entry) => !isSyslogSocket(current.directory, entry)).sort(
     (a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.change.localeCompare(b.change)),
   );
   const report: VerifyReport = {
@@ -47,6 +49,11 @@ export async function verifyJail(root: string, options: { record?: boolean } = {
     }).catch(() => undefined);
   }
   return report;
+}
+
+/** The jail's /dev/log socket, which `start` binds (syslog methods relay, rsyslog, syslog-ng, daemon-per-jail) while the service runs. */
+function isSyslogSocket(directory: string, drift: Drift): boolean {
+  return drift.path === '/dev/log' && drift.change === 'added' && lstatSync(posix.join(directory, 'dev/log'), { throwIfNoEntry: false })?.isSocket() === true;
 }
 
 /** The verify report in words. */

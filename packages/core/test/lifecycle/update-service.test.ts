@@ -1,4 +1,5 @@
 import { readFileSync, readlinkSync } from 'node:fs';
+import { appendFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JailList, OutdatedReport, UpdateReport } from '../../src/index.js';
@@ -125,6 +126,8 @@ probes:
     expect(after.code).toBe(1);
     expect(await answer(PORT)).toBe('jwsvc 1\n');
     expect((await listed())?.state).toBe('stale');
+    // What the service writes after the swap goes to the generation it still runs in.
+    await appendFile(path.join(parent, '.jwsvc.jailwright', report.previousGeneration, 'var/log/jwsvc/service.log'), 'written after the swap\n');
   });
 
   it('update --restart restarts the service in the new generation and its probes pass; the log lives on', async () => {
@@ -134,7 +137,7 @@ probes:
     expect(await answer(PORT)).toBe('jwsvc 2\n');
     expect((await outdated()).code).toBe(0);
     expect((await listed())?.state).toBe('running');
-    expect(readFileSync(path.join(root, 'var/log/jwsvc/service.log'), 'utf8')).toBe('started with jwsvc 1\nstarted with jwsvc 2\n');
+    expect(readFileSync(path.join(root, 'var/log/jwsvc/service.log'), 'utf8')).toBe('started with jwsvc 1\nwritten after the swap\nstarted with jwsvc 2\n');
   });
 
   it('when the new generation fails its probe, update --restart rolls back to the previous generation and restarts it (exit 1)', async () => {
@@ -150,5 +153,13 @@ probes:
     expect((await listed())?.state).toBe('running');
     const text = await jailwright('status', recipe, '--root', root);
     expect(text.code).toBe(0);
+    // The log keeps what the failed run wrote, then the restart of the previous generation.
+    expect(readFileSync(path.join(root, 'var/log/jwsvc/service.log'), 'utf8')).toBe(
+      'started with jwsvc 1\nwritten after the swap\nstarted with jwsvc 2\nstarted with jwsvc -1\nstarted with jwsvc 2\n',
+    );
+    const verified = await jailwright('verify', root);
+    // Clean while it runs: the /dev/log socket start binds and the log lines are not drift.
+    expect(verified.stdout).toContain('clean: every path matches the manifest');
+    expect(verified.code).toBe(0);
   });
 });

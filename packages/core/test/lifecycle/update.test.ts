@@ -108,7 +108,7 @@ describe.skipIf(!isRoot)('outdated and update after a host upgrade of a library 
     expect(verified.code).toBe(0);
   });
 
-  it('update says so when nothing changed, and refuses what is not a jail (exit 2)', async () => {
+  it('update says so when nothing changed, and refuses what is not a jail and --restart without a service (exit 2)', async () => {
     const same = await jailwright('update', root);
     expect(same.code).toBe(0);
     expect(same.stdout).toContain('is up to date with the host');
@@ -116,6 +116,9 @@ describe.skipIf(!isRoot)('outdated and update after a host upgrade of a library 
     const foreign = await jailwright('update', path.join(parent, 'plain'));
     expect(foreign.code).toBe(2);
     expect(foreign.stderr).toContain('is not a jail built by jailwright');
+    const noService = await jailwright('update', root, '--restart');
+    expect(noService.code).toBe(2);
+    expect(noService.stderr).toContain('has no launch section');
     expect(readlinkSync(root)).toMatch(/^\.jwup\.jailwright\/generation-\d{6}$/);
   });
 });
