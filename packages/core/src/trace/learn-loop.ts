@@ -165,7 +165,8 @@ export async function learnRecipe(options: LearnOptions): Promise<LearnResult> {
       };
 
       // Missing symbols first: a library the jail lacks entirely is added; a wrong build of one is reported.
-      const symbols = await findMissingSymbols(jailRoot);
+      // build ran the same check on the new generation; run it here only when the build changed nothing.
+      const symbols = built.symbols ?? (await findMissingSymbols(jailRoot));
       for (const entry of symbols.missing) {
         const provider = entry.providers[0];
         const name = entry.version ? `${entry.symbol}@${entry.version}` : entry.symbol;
