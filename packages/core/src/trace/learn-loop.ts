@@ -373,10 +373,10 @@ async function scanConfigs(events: TraceEvent[], jailRoot: string, original: Loa
   }
 }
 
-/** The jail paths a config include names: a path, or a glob with `*` and `?` in its last part. */
-function matchGlob(pattern: string, jailRoot: string): string[] {
+/** The jail paths a config include names: a file, a directory (its files, as Apache includes them), or a glob with `*` and `?` in its last part. */
+export function matchGlob(pattern: string, jailRoot: string): string[] {
   const base = posix.basename(pattern);
-  if (!/[*?]/.test(base)) return [pattern];
+  if (!/[*?]/.test(base)) return statInside(posix.join(jailRoot, pattern), jailRoot)?.isDirectory() ? matchGlob(posix.join(pattern, '*'), jailRoot) : [pattern];
   const expression = new RegExp(`^${base.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
   const directory = posix.dirname(pattern);
   return listDirectory(posix.join(jailRoot, directory)).filter((name) => expression.test(name) && !name.startsWith('.')).sort().map((name) => posix.join(directory, name));
