@@ -165,7 +165,8 @@ export async function learnRecipe(options: LearnOptions): Promise<LearnResult> {
       };
 
       // Missing symbols first: a library the jail lacks entirely is added; a wrong build of one is reported.
-      const symbols = await findMissingSymbols(jailRoot);
+      // build ran the same check on the new generation; run it here only when the build changed nothing.
+      const symbols = built.symbols ?? (await findMissingSymbols(jailRoot));
       for (const entry of symbols.missing) {
         const provider = entry.providers[0];
         const name = entry.version ? `${entry.symbol}@${entry.version}` : entry.symbol;
@@ -372,10 +373,10 @@ async function scanConfigs(events: TraceEvent[], jailRoot: string, original: Loa
   }
 }
 
-/** The jail paths a config include names: a path, or a glob with `*` and `?` in its last part. */
-function matchGlob(pattern: string, jailRoot: string): string[] {
+/** The jail paths a config include names: a file, a directory (its files, as Apache includes them), or a glob with `*` and `?` in its last part. */
+export function matchGlob(pattern: string, jailRoot: string): string[] {
   const base = posix.basename(pattern);
-  if (!/[*?]/.test(base)) return [pattern];
+  if (!/[*?]/.test(base)) return statInside(posix.join(jailRoot, pattern), jailRoot)?.isDirectory() ? matchGlob(posix.join(pattern, '*'), jailRoot) : [pattern];
   const expression = new RegExp(`^${base.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
   const directory = posix.dirname(pattern);
   return listDirectory(posix.join(jailRoot, directory)).filter((name) => expression.test(name) && !name.startsWith('.')).sort().map((name) => posix.join(directory, name));

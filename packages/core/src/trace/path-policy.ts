@@ -16,6 +16,6 @@ export function isLoaderNoise(path: string): boolean {
     path === '/etc/ld.so.cache' ||
     path === '/etc/ld.so.preload' ||
     /\/glibc-hwcaps(\/|$)/.test(path) ||
-    /\/(tls|haswell|x86_64|avx512_1|i686|sse2)\/[^/]*$/.test(path) && /lib/.test(path)
+    /\/(tls|haswell|x86_64|avx512_1|i686|sse2)(\/[^/]*)?$/.test(path) && /lib/.test(path)
   );
 }

@@ -69,15 +69,28 @@ function real(path: string): string {
   }
 }
 
+/** The host ld.so.cache's entries by the real path of their file (built once: resolving ~1000 paths per lookup made learning slow). */
+let cacheByRealPath: Promise<Map<string, { key: string; hwcapsSubdir: string | undefined }[]> | undefined> | undefined;
+
+function ldCacheByRealPath() {
+  cacheByRealPath ??= loadLdCache().then((cache) => {
+    if (!cache) return undefined;
+    const byPath = new Map<string, { key: string; hwcapsSubdir: string | undefined }[]>();
+    for (const entry of cache.cache.entries) {
+      const target = real(entry.path);
+      byPath.set(target, [...(byPath.get(target) ?? []), { key: entry.key, hwcapsSubdir: entry.hwcapsSubdir }]);
+    }
+    return byPath;
+  });
+  return cacheByRealPath;
+}
+
 /** The soname under which the host ld.so.cache lists this very file, if any. */
 export async function cachedSoname(hostPath: string): Promise<string | undefined> {
-  const cache = await loadLdCache();
-  if (!cache) return undefined;
+  const entries = (await ldCacheByRealPath())?.get(real(hostPath));
+  if (!entries) return undefined;
   const base = posix.basename(hostPath);
-  const target = real(hostPath);
-  const match = cache.cache.entries.find((entry) => entry.key === base && real(entry.path) === target);
-  if (match) return match.key;
-  return cache.cache.entries.find((entry) => entry.hwcapsSubdir === undefined && real(entry.path) === target)?.key;
+  return (entries.find((entry) => entry.key === base) ?? entries.find((entry) => entry.hwcapsSubdir === undefined))?.key;
 }
 
 /** Builds the report from parsed events; `hostRoot` is where the traced paths live on the host ('/' for a host trace). */

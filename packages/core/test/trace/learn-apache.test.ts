@@ -1,42 +1,14 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { cp, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRecipe } from '../../src/recipe/load.js';
 import { explainSkipUnlessRoot, isRoot, jailwright, makeJailParent, run, writeRecipe } from '../support/root.js';
-import { freePort } from './support.js';
+import { debianApacheConfig, freePort, learnFixture } from './support.js';
 
 explainSkipUnlessRoot('learning Apache');
 const haveApache = existsSync('/usr/sbin/apache2') && existsSync('/etc/apache2/mods-enabled');
 if (isRoot && !haveApache) console.warn('skipping learning Apache: apache2 is not installed (apt-get install -y apache2; .ci/run does)');
-
-/**
- * Only the program and Debian's own config directory (copied, with Listen and the default site moved to a
- * free loopback port): modules, mime.types, accounts, log and run directories, libgcc_s and the document
- * root are all learned. The environment is what /etc/apache2/envvars exports, which apache2ctl would source.
- */
-function recipeText(config: string, port: number): string {
-  return `# yaml-language-server: $schema=https://unpkg.com/@jailwright/core/schema/recipe.schema.json
-# Debian's Apache from nothing but the program and its config directory.
-specVersion: 1
-name: apache-learned
-jail:
-  include: [base]
-  files:
-    - /usr/sbin/apache2   # the server
-    - ${config}   # Debian's /etc/apache2, on a free loopback port
-launch:
-  mode: engine-chroot
-  command: [/usr/sbin/apache2, -d, ${config}, -DFOREGROUND]
-  user: www-data
-  sharedUser: true   # the host's own Apache (or another test's) may run as www-data too
-  env: { APACHE_RUN_USER: www-data, APACHE_RUN_GROUP: www-data, APACHE_PID_FILE: /run/apache2/apache2.pid, APACHE_RUN_DIR: /run/apache2, APACHE_LOCK_DIR: /run/lock/apache2, APACHE_LOG_DIR: /var/log/apache2, LANG: C }
-  stop: { timeoutSeconds: 5 }
-syslog: { method: none }
-probes:
-  - { type: http, port: ${port}, path: /, method: HEAD }
-`;
-}
 
 describe.skipIf(!isRoot || !haveApache)("learn: Debian's Apache from a recipe naming only /usr/sbin/apache2 and its config directory", () => {
   let parent: string;
@@ -49,11 +21,8 @@ describe.skipIf(!isRoot || !haveApache)("learn: Debian's Apache from a recipe na
     ({ parent, cleanup } = await makeJailParent());
     port = await freePort();
     config = path.join(parent, 'apache2');
-    await cp('/etc/apache2', config, { recursive: true, verbatimSymlinks: true });
-    await writeFile(path.join(config, 'ports.conf'), `Listen 127.0.0.1:${port}\n`);
-    const site = path.join(config, 'sites-available/000-default.conf');
-    await writeFile(site, (await readFile(site, 'utf8')).replace('<VirtualHost *:80>', `<VirtualHost 127.0.0.1:${port}>`));
-    recipe = await writeRecipe(parent, 'apache', recipeText(config, port));
+    await debianApacheConfig(config, port);
+    recipe = await writeRecipe(parent, 'apache', await learnFixture('apache', { CONFIG: config, PORT: port }));
     root = path.join(parent, 'apache');
   });
   afterAll(async () => {

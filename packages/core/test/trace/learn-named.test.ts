@@ -4,54 +4,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRecipe } from '../../src/recipe/load.js';
 import { explainSkipUnlessRoot, isRoot, jailwright, makeJailParent, run, writeRecipe } from '../support/root.js';
-import { freePort } from './support.js';
+import { freePort, learnFixture } from './support.js';
 
 explainSkipUnlessRoot('learning named');
 const haveNamed = existsSync('/usr/sbin/named') && (await run('id', ['bind'])).code === 0;
 if (isRoot && !haveNamed) console.warn('skipping learning named: bind9 is not installed (apt-get install -y bind9; .ci/run does)');
-
-/** Only the program, its config and its zone: the cache and run directories and bind.keys are learned. */
-function recipeText(port: number): string {
-  return `# named from nothing but the program, its config and its zone.
-specVersion: 1
-name: named-learned
-jail:
-  include: [base]
-  files:
-    - /usr/sbin/named   # the server
-  write:
-    - path: /etc/bind/named.conf
-      content: |
-        options {
-          directory "/var/cache/bind";
-          listen-on port ${port} { 127.0.0.1; };
-          listen-on-v6 { none; };
-          pid-file "/run/named/named.pid";
-          recursion no;
-          allow-query { any; };
-          dnssec-validation no;
-        };
-        controls { };
-        zone "example.test" { type primary; file "/etc/bind/db.example.test"; };
-    - path: /etc/bind/db.example.test
-      content: |
-        $TTL 3600
-        @    IN SOA  ns.example.test. hostmaster.example.test. ( 1 3600 900 604800 300 )
-             IN NS   ns.example.test.
-        ns   IN A    127.0.0.1
-        www  IN A    192.0.2.1
-launch:
-  mode: self-chroot
-  command: [/usr/sbin/named, -f, -u, bind, -t, "{root}", -c, /etc/bind/named.conf]
-  user: bind
-  sharedUser: true   # the host's own named (or another test's) may run as bind too
-  capabilities: [sys_chroot, setuid, setgid]
-  stop: { timeoutSeconds: 5 }
-syslog: { method: none }
-probes:
-  - { type: dns, server: 127.0.0.1, port: ${port}, name: www.example.test, recordType: A, expect: 192.0.2.1, authoritative: true }
-`;
-}
 
 describe.skipIf(!isRoot || !haveNamed)("learn: Debian's named from a recipe naming only /usr/sbin/named, its config and zone", () => {
   let parent: string;
@@ -60,7 +17,7 @@ describe.skipIf(!isRoot || !haveNamed)("learn: Debian's named from a recipe nami
   let root: string;
   beforeAll(async () => {
     ({ parent, cleanup } = await makeJailParent());
-    recipe = await writeRecipe(parent, 'named', recipeText(await freePort()));
+    recipe = await writeRecipe(parent, 'named', await learnFixture('named', { PORT: await freePort() }));
     root = path.join(parent, 'named');
   });
   afterAll(async () => {

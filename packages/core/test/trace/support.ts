@@ -1,5 +1,7 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { run } from '../support/root.js';
 
 /** True when gcc is installed (the C test programs are compiled in the test). */
@@ -17,7 +19,6 @@ export async function compile(directory: string, name: string, source: string, o
 
 /** A TCP port free on 127.0.0.1 right now (the kernel picks it), so tests bind no fixed port. */
 export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -26,4 +27,18 @@ export async function freePort(): Promise<number> {
       server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
     });
   });
+}
+
+/** A learning fixture (test/fixtures/learn/NAME.yaml) with its @KEY@ placeholders filled in. */
+export async function learnFixture(name: string, values: Record<string, string | number>): Promise<string> {
+  const text = await readFile(fileURLToPath(new URL(`../fixtures/learn/${name}.yaml`, import.meta.url)), 'utf8');
+  return text.replace(/@([A-Z]+)@/g, (whole, key: string) => String(values[key] ?? whole));
+}
+
+/** A copy of Debian's /etc/apache2 at `directory`, listening on 127.0.0.1:`port` only (ports.conf and the default site). */
+export async function debianApacheConfig(directory: string, port: number): Promise<void> {
+  await cp('/etc/apache2', directory, { recursive: true, verbatimSymlinks: true });
+  await writeFile(path.join(directory, 'ports.conf'), `Listen 127.0.0.1:${port}\n`);
+  const site = path.join(directory, 'sites-available/000-default.conf');
+  await writeFile(site, (await readFile(site, 'utf8')).replace('<VirtualHost *:80>', `<VirtualHost 127.0.0.1:${port}>`));
 }
