@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { debianSourceTarballs } from '../../../scripts/debian-source.mjs';
+import { runRecipeCommand } from '../../../scripts/recipe-command.mjs';
 
 /**
  * httpd built from Debian bookworm's apache2 source package (its upstream tarball) with the recipe's
@@ -40,21 +41,12 @@ describe.skipIf(!isRoot)("httpd from Debian's apache2 source package: compiled, 
   let stateDir: string;
   let prefix: string;
   let root: string;
-  const jailwrightApache = async (...args: string[]) => {
-    try {
-      const env = { ...process.env, JAILWRIGHT_STATE_DIR: stateDir };
-      const { stdout, stderr } = await execFileAsync(process.execPath, [BIN, ...args], { env, timeout: 30 * 60_000, maxBuffer: 64 << 20 });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failure = error as { code?: number; stdout?: string; stderr?: string };
-      return { code: typeof failure.code === 'number' ? failure.code : -1, stdout: failure.stdout ?? '', stderr: failure.stderr ?? '' };
-    }
-  };
+  // A private state directory: the compile record affects this test's builds only, not the machine's apache jail.
+  const jailwrightApache = (...args: string[]) => runRecipeCommand(BIN, args, { env: { JAILWRIGHT_STATE_DIR: stateDir }, timeoutMs: 30 * 60_000 });
 
   beforeAll(async () => {
     parent = await mkdtemp('/var/lib/jailwright-apache-from-source-');
     await chmod(parent, 0o755);
-    // A private state directory: the compile record affects this test's builds only, not the machine's apache jail.
     stateDir = path.join(parent, 'state');
     prefix = path.join(parent, 'apache');
     root = path.join(parent, 'jail');
@@ -71,8 +63,8 @@ describe.skipIf(!isRoot)("httpd from Debian's apache2 source package: compiled, 
     const seconds = Math.round((performance.now() - started) / 1000);
     expect(compiled.stderr).toBe('');
     expect(compiled.code, readFileSync(path.join(parent, 'compile.log'), 'utf8').slice(-3000)).toBe(0);
-    const outcome = JSON.parse(compiled.stdout) as { source: { verified: boolean }; phases: { name: string; seconds: number }[] };
-    console.log(`httpd from ${path.basename(tarball)}: compiled in ${seconds}s (${outcome.phases.map((phase) => `${phase.name} ${phase.seconds}s`).join(', ')})`);
+    const outcome = JSON.parse(compiled.stdout) as { source: { verified: boolean }; phases: { name: string; seconds: number; cpuSeconds: number }[] };
+    console.log(`httpd from ${path.basename(tarball)}: compiled in ${seconds}s, ${Math.round(outcome.phases.reduce((sum, phase) => sum + phase.cpuSeconds, 0))} CPU seconds (${outcome.phases.map((phase) => `${phase.name} ${phase.seconds}s/${phase.cpuSeconds} cpu`).join(', ')})`);
     // The recipe knows bookworm's 2.4.68; a later point release of the archive is built unverified, and says so.
     expect(outcome.source.verified).toBe(path.basename(tarball) === 'apache2_2.4.68.orig.tar.gz');
     const modules = await execFileAsync(path.join(prefix, 'bin/httpd'), ['-l']);

@@ -108,8 +108,9 @@ Examples:
         return;
       }
       const seconds = outcome.phases.reduce((sum, phase) => sum + phase.seconds, 0);
+      const cpuSeconds = outcome.phases.reduce((sum, phase) => sum + phase.cpuSeconds, 0);
       process.stdout.write(
-        `compiled ${outcome.recipe} (profile ${plan.profile}) into ${plan.prefix} in ${Math.round(seconds)}s\nlog: ${outcome.log}\n` +
+        `compiled ${outcome.recipe} (profile ${plan.profile}) into ${plan.prefix} in ${Math.round(seconds)}s (${Math.round(cpuSeconds)} CPU seconds)\nlog: ${outcome.log}\n` +
           `recorded ${outcome.recordFile}: \`jailwright build ${outcome.recipe}\` now jails the built files:\n`,
       );
       for (const [host, built] of Object.entries(plan.replaces)) process.stdout.write(`  ${built} for ${host}\n`);

@@ -144,6 +144,7 @@ build:
     const outcome = JSON.parse(result.stdout);
     expect(outcome.source).toEqual({ path: tree, kind: 'directory', verified: false });
     expect(outcome.phases.map((phase: { name: string }) => phase.name)).toEqual(['unpack', 'prepare', 'configure', 'make', 'install', 'place']);
+    for (const phase of outcome.phases) expect([typeof phase.seconds, typeof phase.cpuSeconds]).toEqual(['number', 'number']);
     expect(outcome.recordFile).toBe(path.join(stateDir, 'compiled', `${name}.json`));
     expect((await readdir(tree)).sort()).toEqual(before);
     await jailwright('compile', recipe, '--forget');
