@@ -56,12 +56,12 @@ Examples:
     .action(async (recipe: string, options: CompileCommandOptions) => {
       const { JailwrightError } = await import('../errors.js');
       if (options.forget) {
-        const [{ forgetCompiledBinaries, compiledBinariesFile }, { resolveRecipeReference }, { loadRecipe }] = await Promise.all([
+        const [{ forgetCompiledBinaries, compiledBinariesFile }, { resolveRecipeReference }, { loadRecipeAsWritten }] = await Promise.all([
           import('../compile/compiled-binaries.js'),
           import('../recipe/resolve-reference.js'),
           import('../recipe/load.js'),
         ]);
-        const { recipe: loaded } = await loadRecipe(await resolveRecipeReference(recipe));
+        const { recipe: loaded } = await loadRecipeAsWritten(await resolveRecipeReference(recipe));
         const existed = await forgetCompiledBinaries(loaded.name);
         const file = compiledBinariesFile(loaded.name);
         if (options.json) process.stdout.write(`${JSON.stringify({ recipe: loaded.name, forgotten: existed, recordFile: file })}\n`);

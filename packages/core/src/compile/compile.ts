@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { assertRoot } from '../apply/root-safety.js';
 import { ExitCode, JailwrightError } from '../errors.js';
 import type { BuildOperatingSystem } from '../recipe/build-schema.js';
-import { loadRecipe } from '../recipe/load.js';
+import { loadRecipeAsWritten } from '../recipe/load.js';
 import { resolveRecipeReference } from '../recipe/resolve-reference.js';
 import { ENGINE_VERSION } from '../version.js';
 import { planCompile, type CompilePlan } from './compile-plan.js';
@@ -75,7 +75,7 @@ const DEFAULT_WORK_PARENT = '/var/tmp/jailwright-compile';
  */
 export async function compileRecipe(options: CompileOptions): Promise<CompileOutcome> {
   const recipeFile = await resolveRecipeReference(options.recipe, { cwd: options.cwd });
-  const { recipe } = await loadRecipe(recipeFile);
+  const { recipe } = await loadRecipeAsWritten(recipeFile);
   if (!recipe.build) {
     throw new JailwrightError(`recipe ${recipe.name} (${recipeFile}) has no build section: it cannot be compiled from source`, {
       hint: 'add `build: { profiles: { default: { prefix: …, configure: […], replaces: {…} } } }` (see the core README, "compile")',

@@ -39,7 +39,7 @@ export {
 export { didYouMean, editDistance } from './did-you-mean.js';
 export { jailPathProblem, symlinkTargetProblem } from './jail-path.js';
 export { recipeJsonSchema, recipeJsonSchemaText } from './json-schema.js';
-export { formatRecipePath, loadRecipe, parseRecipe, type LoadedRecipe } from './load.js';
+export { formatRecipePath, loadRecipe, loadRecipeAsWritten, parseRecipe, type LoadedRecipe } from './load.js';
 export { MAX_RECIPE_BYTES, readRecipeText } from './read-recipe-text.js';
 export { RecipeError, formatRecipeIssue, type RecipeIssue } from './recipe-error.js';
 export {

@@ -242,8 +242,13 @@ export function parseRecipe(text: string, file: string): Recipe {
 
 /** Reads, validates and normalizes a recipe file, with the binaries `jailwright compile` built for it when there are any. */
 export async function loadRecipe(file: string): Promise<LoadedRecipe> {
+  const loaded = await loadRecipeAsWritten(file);
+  return { ...loaded, recipe: applyCompiledBinaries(loaded.recipe) };
+}
+
+/** Reads, validates and normalizes a recipe file as it is written, whatever was compiled for it. */
+export async function loadRecipeAsWritten(file: string): Promise<LoadedRecipe> {
   const absolute = resolve(file);
   const text = await readRecipeText(absolute);
-  const recipe = applyCompiledBinaries(normalizeRecipe(parseRecipe(text, file)));
-  return { recipe, file: absolute, directory: dirname(absolute) };
+  return { recipe: normalizeRecipe(parseRecipe(text, file)), file: absolute, directory: dirname(absolute) };
 }
