@@ -16,6 +16,20 @@ export const DEBIAN_SOURCE_DIR = process.env.JAILWRIGHT_DEBIAN_SOURCE_DIR || '/v
 /** The archive the sources come from: the release CI runs on. */
 const SOURCES_LINE = 'deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main\n';
 
+/** Runs apt-get, waiting (up to 5 minutes) while another apt holds its lock. */
+function aptGet(args, cwd) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      execFileSync('apt-get', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+      return;
+    } catch (error) {
+      const stderr = String(error.stderr ?? '');
+      if (!/Could not get lock|Unable to lock/.test(stderr) || attempt === 150) throw new Error(`apt-get ${args.join(' ')} failed:\n${stderr}`);
+      execFileSync('sleep', ['2']);
+    }
+  }
+}
+
 /**
  * Downloads (or finds, when already there) the source packages and returns, for each, the path of its
  * upstream tarball (<package>_<version>.orig.tar.*).
@@ -27,8 +41,8 @@ export function debianSourceTarballs(packages) {
   writeFileSync(list, SOURCES_LINE);
   const apt = ['-q', '-o', `Dir::Etc::sourcelist=${list}`, '-o', 'Dir::Etc::sourceparts=-', '-o', 'APT::Get::List-Cleanup=0', '-o', 'APT::Sandbox::User=root'];
   try {
-    execFileSync('apt-get', [...apt, 'update'], { stdio: ['ignore', 'ignore', 'inherit'] });
-    execFileSync('apt-get', [...apt, 'source', '--download-only', ...packages], { cwd: DEBIAN_SOURCE_DIR, stdio: ['ignore', 'ignore', 'inherit'] });
+    aptGet([...apt, 'update'], '/');
+    aptGet([...apt, 'source', '--download-only', ...packages], DEBIAN_SOURCE_DIR);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The compile from source runs apart: npm run test:from-source (../../scripts/from-source.vitest.config.ts).
+    exclude: [...configDefaults.exclude, 'test/from-source.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     fileParallelism: false,

@@ -56,12 +56,12 @@ Examples:
     .action(async (recipe: string, options: CompileCommandOptions) => {
       const { JailwrightError } = await import('../errors.js');
       if (options.forget) {
-        const [{ forgetCompiledBinaries, compiledBinariesFile }, { resolveRecipeReference }, { loadRecipe }] = await Promise.all([
+        const [{ forgetCompiledBinaries, compiledBinariesFile }, { resolveRecipeReference }, { loadRecipeAsWritten }] = await Promise.all([
           import('../compile/compiled-binaries.js'),
           import('../recipe/resolve-reference.js'),
           import('../recipe/load.js'),
         ]);
-        const { recipe: loaded } = await loadRecipe(await resolveRecipeReference(recipe));
+        const { recipe: loaded } = await loadRecipeAsWritten(await resolveRecipeReference(recipe));
         const existed = await forgetCompiledBinaries(loaded.name);
         const file = compiledBinariesFile(loaded.name);
         if (options.json) process.stdout.write(`${JSON.stringify({ recipe: loaded.name, forgotten: existed, recordFile: file })}\n`);
@@ -108,8 +108,9 @@ Examples:
         return;
       }
       const seconds = outcome.phases.reduce((sum, phase) => sum + phase.seconds, 0);
+      const cpuSeconds = outcome.phases.reduce((sum, phase) => sum + phase.cpuSeconds, 0);
       process.stdout.write(
-        `compiled ${outcome.recipe} (profile ${plan.profile}) into ${plan.prefix} in ${Math.round(seconds)}s\nlog: ${outcome.log}\n` +
+        `compiled ${outcome.recipe} (profile ${plan.profile}) into ${plan.prefix} in ${Math.round(seconds)}s (${Math.round(cpuSeconds)} CPU seconds)\nlog: ${outcome.log}\n` +
           `recorded ${outcome.recordFile}: \`jailwright build ${outcome.recipe}\` now jails the built files:\n`,
       );
       for (const [host, built] of Object.entries(plan.replaces)) process.stdout.write(`  ${built} for ${host}\n`);

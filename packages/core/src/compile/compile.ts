@@ -1,4 +1,4 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { cp, lstat, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { assertRoot } from '../apply/root-safety.js';
 import { ExitCode, JailwrightError } from '../errors.js';
 import type { BuildOperatingSystem } from '../recipe/build-schema.js';
-import { loadRecipe } from '../recipe/load.js';
+import { loadRecipeAsWritten } from '../recipe/load.js';
 import { resolveRecipeReference } from '../recipe/resolve-reference.js';
 import { ENGINE_VERSION } from '../version.js';
 import { planCompile, type CompilePlan } from './compile-plan.js';
@@ -45,6 +45,13 @@ export interface PhaseEvent {
   seconds?: number;
 }
 
+/** One phase of a compile: wall-clock seconds, and the CPU seconds its programs used (what a machine of its own would need). */
+export interface CompilePhase {
+  name: string;
+  seconds: number;
+  cpuSeconds: number;
+}
+
 /** What a compile did. */
 export interface CompileOutcome {
   recipe: string;
@@ -53,7 +60,7 @@ export interface CompileOutcome {
   plan: CompilePlan;
   log?: string;
   workDirectory?: string;
-  phases: { name: string; seconds: number }[];
+  phases: CompilePhase[];
   /** The compile record `build` and `start` read (absent for a dry run). */
   record?: CompiledBinaries;
   recordFile?: string;
@@ -68,7 +75,7 @@ const DEFAULT_WORK_PARENT = '/var/tmp/jailwright-compile';
  */
 export async function compileRecipe(options: CompileOptions): Promise<CompileOutcome> {
   const recipeFile = await resolveRecipeReference(options.recipe, { cwd: options.cwd });
-  const { recipe } = await loadRecipe(recipeFile);
+  const { recipe } = await loadRecipeAsWritten(recipeFile);
   if (!recipe.build) {
     throw new JailwrightError(`recipe ${recipe.name} (${recipeFile}) has no build section: it cannot be compiled from source`, {
       hint: 'add `build: { profiles: { default: { prefix: …, configure: […], replaces: {…} } } }` (see the core README, "compile")',
@@ -91,7 +98,7 @@ export async function compileRecipe(options: CompileOptions): Promise<CompileOut
   const log = resolve(options.log ?? join(dirname(workDirectory), `${recipe.name}-compile.log`));
   await mkdir(dirname(log), { recursive: true });
   const logStream = createWriteStream(log, { flags: 'w' });
-  const phases: { name: string; seconds: number }[] = [];
+  const phases: CompilePhase[] = [];
   const total = 2 + plan.steps.length + 1;
   let index = 0;
   const phase = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
@@ -99,9 +106,10 @@ export async function compileRecipe(options: CompileOptions): Promise<CompileOut
     options.onPhase?.({ phase: name, index, total, state: 'start' });
     logStream.write(`\n=== ${name} (${new Date().toISOString()})\n`);
     const started = performance.now();
+    const cpuBefore = childrenCpuSeconds();
     const result = await work();
     const seconds = Math.round((performance.now() - started) / 100) / 10;
-    phases.push({ name, seconds });
+    phases.push({ name, seconds, cpuSeconds: Math.round((childrenCpuSeconds() - cpuBefore) * 10) / 10 });
     options.onPhase?.({ phase: name, index, total, state: 'done', seconds });
     return result;
   };
@@ -160,6 +168,16 @@ export async function compileRecipe(options: CompileOptions): Promise<CompileOut
     await new Promise((done) => logStream.end(done));
   }
 }
+
+/** User and system CPU time of this process's waited-for children (/proc/self/stat cutime + cstime), in seconds. */
+function childrenCpuSeconds(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+  // After "pid (comm) ", field 3 (state) is index 0: cutime (16) and cstime (17) are at 13 and 14.
+  return (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** USER_HZ: 100 on every Linux architecture Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 async function runStep(argv: string[], cwd: string, logStream: WriteStream, log: string): Promise<void> {
   logStream.write(`$ ${argv.join(' ')}   (in ${cwd})\n`);

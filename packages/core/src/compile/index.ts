@@ -1,4 +1,4 @@
-export { compileRecipe, type CompileOptions, type CompileOutcome, type PhaseEvent } from './compile.js';
+export { compileRecipe, type CompileOptions, type CompilePhase, type CompileOutcome, type PhaseEvent } from './compile.js';
 export { chooseProfile, formatMakeSet, planCompile, type CompileFile, type CompilePlan, type CompilePlanOptions, type CompileStep } from './compile-plan.js';
 export {
   applyCompiledBinaries,

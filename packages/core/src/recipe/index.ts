@@ -41,7 +41,7 @@ export { OPTION_TYPES, OptionsSchema, type OptionDeclaration, type OptionType } 
 export { canonicalSelection, sameSelection, type RecipeSelection } from './selection.js';
 export { jailPathProblem, symlinkTargetProblem } from './jail-path.js';
 export { recipeJsonSchema, recipeJsonSchemaText } from './json-schema.js';
-export { formatRecipePath, loadRecipe, parseRecipe, recipePositions, type LoadedRecipe, type RecipePositions } from './load.js';
+export { formatRecipePath, loadRecipe, loadRecipeAsWritten, parseRecipe, recipePositions, type LoadedRecipe, type RecipePositions } from './load.js';
 export { MAX_RECIPE_BYTES, readRecipeText } from './read-recipe-text.js';
 export { RecipeError, formatRecipeIssue, type RecipeIssue } from './recipe-error.js';
 export {

@@ -292,10 +292,19 @@ export function parseRecipe(text: string, file: string, selection: RecipeSelecti
   return selected as Recipe;
 }
 
-/** Reads, validates and normalizes a recipe file (following `extends:`), for one variant and set of option values, with the binaries `jailwright compile` built for it when there are any. */
+/**
+ * Reads, validates and normalizes a recipe file (following `extends:`), for one variant and set of option values,
+ * with the binaries `jailwright compile` built for it when there are any.
+ */
 export async function loadRecipe(file: string, selection: RecipeSelection = {}): Promise<LoadedRecipe> {
+  const loaded = await loadRecipeAsWritten(file, selection);
+  return { ...loaded, recipe: applyCompiledBinaries(loaded.recipe) };
+}
+
+/** Reads, validates and normalizes a recipe file as it is written (following `extends:`), whatever was compiled for it. */
+export async function loadRecipeAsWritten(file: string, selection: RecipeSelection = {}): Promise<LoadedRecipe> {
   const absolute = resolve(file);
   const source = await readRecipeSource(absolute);
-  const recipe = applyCompiledBinaries(normalizeRecipe(parseRecipe(source.text, source.file === absolute ? file : source.file, layerSelection(source.selection, selection))));
+  const recipe = normalizeRecipe(parseRecipe(source.text, source.file === absolute ? file : source.file, layerSelection(source.selection, selection)));
   return { recipe, file: absolute, directory: dirname(source.file) };
 }

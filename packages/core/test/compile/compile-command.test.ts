@@ -144,6 +144,7 @@ build:
     const outcome = JSON.parse(result.stdout);
     expect(outcome.source).toEqual({ path: tree, kind: 'directory', verified: false });
     expect(outcome.phases.map((phase: { name: string }) => phase.name)).toEqual(['unpack', 'prepare', 'configure', 'make', 'install', 'place']);
+    for (const phase of outcome.phases) expect([typeof phase.seconds, typeof phase.cpuSeconds]).toEqual(['number', 'number']);
     expect(outcome.recordFile).toBe(path.join(stateDir, 'compiled', `${name}.json`));
     expect((await readdir(tree)).sort()).toEqual(before);
     await jailwright('compile', recipe, '--forget');
@@ -191,5 +192,17 @@ build:
     const none = await jailwright('compile', plain, '--source', tree);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('has no build section');
+  });
+
+  it('a damaged compile record stops build with a way out, and --forget still clears it', async () => {
+    await mkdir(path.join(stateDir, 'compiled'), { recursive: true });
+    await writeFile(path.join(stateDir, 'compiled', `${name}.json`), '{"recipe": "someone-else"');
+    const build = await jailwright('build', recipe, '--root', path.join(parent, 'damaged'), '--dry-run');
+    expect(build.code).toBe(2);
+    expect(build.stderr).toContain(`compiled/${name}.json is not a compile record of ${name}`);
+    expect(build.stderr).toContain(`jailwright compile ${name} --forget`);
+    const forget = await jailwright('compile', recipe, '--forget');
+    expect(forget.code).toBe(0);
+    expect(forget.stdout).toContain('forgot');
   });
 });

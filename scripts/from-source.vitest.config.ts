@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * The recipes' slow tests (`npm run test:from-source` in a recipe package): a real compile from Debian's
+ * source package, then the jail — minutes, not seconds. Their default vitest config leaves this file out.
+ */
+export default defineConfig({
+  test: {
+    include: ['test/from-source.test.ts'],
+    testTimeout: 40 * 60_000,
+    hookTimeout: 120_000,
+    fileParallelism: false,
+  },
+});
