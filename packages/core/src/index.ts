@@ -37,3 +37,4 @@ export {
   type RunningExpectation,
 } from './audit/running-audit.js';
 export * from './trace/index.js';
+export * from './compile/index.js';

@@ -25,6 +25,7 @@ export {
   type NormalizedUserEntry,
   type NormalizedWriteEntry,
 } from './normalize.js';
+export { BuildSchema, type Build, type SourceEdit } from './build-schema.js';
 export { didYouMean, editDistance } from './did-you-mean.js';
 export { jailPathProblem, symlinkTargetProblem } from './jail-path.js';
 export { recipeJsonSchema, recipeJsonSchemaText } from './json-schema.js';

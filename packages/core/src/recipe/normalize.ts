@@ -1,4 +1,5 @@
 import type { AuditSettings } from './audit-schema.js';
+import type { Build } from './build-schema.js';
 import { normalizeLaunch, type NormalizedLaunch } from './launch-schema.js';
 import { ProbeSchema, type Probe } from './probe-schema.js';
 import type { Syslog } from './syslog-schema.js';
@@ -31,6 +32,8 @@ export interface NormalizedRecipe {
   specVersion: 1;
   name: string;
   description?: string;
+  /** How the service is built from source; present only when the recipe has `build`. */
+  build?: Build;
   jail: {
     include: Preset[];
     files: NormalizedFileEntry[];
@@ -69,6 +72,7 @@ export function normalizeRecipe(recipe: Recipe): NormalizedRecipe {
     specVersion: recipe.specVersion,
     name: recipe.name,
     ...(recipe.description === undefined ? {} : { description: recipe.description }),
+    ...(recipe.build === undefined ? {} : { build: recipe.build }),
     jail: {
       include: [...new Set(jail.include ?? [])],
       files: (jail.files ?? []).map((entry) => {

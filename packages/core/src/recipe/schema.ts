@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { jailPathProblem, symlinkTargetProblem } from './jail-path.js';
 import { AccountName, jailPath, oneOf } from './schema-parts.js';
 import { AuditSchema } from './audit-schema.js';
+import { BuildSchema } from './build-schema.js';
 import { LaunchSchema } from './launch-schema.js';
 import { SyslogSchema } from './syslog-schema.js';
 import { ProbeSchema } from './probe-schema.js';
@@ -176,6 +177,7 @@ export const RecipeSchema = z
       })
       .meta({ title: 'Name', description: 'Name of the jailed service, e.g. "bind": lower-case letters, digits and "-".' }),
     description: z.string().meta({ title: 'Description', description: 'One line saying what this recipe jails.' }).optional(),
+    build: BuildSchema.optional(),
     jail: Jail,
     launch: LaunchSchema.optional(),
     syslog: SyslogSchema.optional(),

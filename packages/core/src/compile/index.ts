@@ -1,0 +1,1 @@
+export { applySourceEdits, editSourceText, formatSourceEdits, type AppliedSourceEdit } from './source-edits.js';
