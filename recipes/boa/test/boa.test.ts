@@ -1,0 +1,185 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, connect } from 'node:net';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { boaRecipe, recipeFile, serviceUser } from '../src/index.js';
+import { buildBoaFromSource, type BuiltBoa } from './support/build-from-source.js';
+
+const execFileAsync = promisify(execFile);
+const BIN = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const CORE = path.join(path.dirname(createRequire(import.meta.url).resolve('@jailwright/core/package.json')), 'dist/cli/main.js');
+const isRoot = process.getuid?.() === 0;
+const source = process.env.JAILWRIGHT_BOA_SOURCE;
+if (!isRoot) console.warn('skipping the jailed Boa tests: they need root (chroot, a host account); CI runs them as root');
+else if (!source) {
+  console.warn(
+    'skipping the Boa build-and-serve test: JAILWRIGHT_BOA_SOURCE is not set. Point it at a Boa 0.94.13 or 0.94.14rc21 tarball or tree ' +
+      '(e.g. from github.com/ldoolitt/boa) to build Boa from source, jail it and ask it for pages.',
+  );
+}
+
+async function run(command: string, ...args: string[]) {
+  try {
+    const { stdout, stderr } = await execFileAsync(command, args, { timeout: 120_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failure = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof failure.code === 'number' ? failure.code : -1, stdout: failure.stdout ?? '', stderr: failure.stderr ?? '' };
+  }
+}
+/** The package's own command, as a user who installed only @jailwright/boa would run it. */
+const jailwrightBoa = (...args: string[]) => run(process.execPath, BIN, ...args);
+/** Core's command, for recipes the tests generate. */
+const jailwright = (...args: string[]) => run(process.execPath, CORE, ...args);
+
+function hostEntry(file: '/etc/passwd' | '/etc/group', name: string): string[] | undefined {
+  return readFileSync(file, 'utf8').split('\n').map((line) => line.split(':')).find((fields) => fields[0] === name);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** One HTTP/1.0 request over a raw socket, so the test does not trust core's probe: status line and headers. */
+async function request(port: number, method: 'HEAD' | 'GET', target: string): Promise<{ status: number; headers: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.setTimeout(3000, () => socket.destroy(new Error(`no answer from 127.0.0.1:${port} in 3 s`)));
+    socket.on('error', reject);
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('end', () => {
+      const text = Buffer.concat(chunks).toString('latin1');
+      const [head = '', body = ''] = text.split('\r\n\r\n');
+      resolve({ status: Number(/^HTTP\/1\.\d (\d{3})/.exec(head)?.[1] ?? 0), headers: head, body });
+    });
+    socket.write(`${method} ${target} HTTP/1.0\r\nHost: localhost\r\n\r\n`);
+  });
+}
+
+describe('jailwright-boa', () => {
+  it('teaches its commands with --help, and names its recipe', async () => {
+    const help = await jailwrightBoa('--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Usage: jailwright-boa <command>/);
+    expect(help.stdout).toContain('/srv/jails/boa');
+    expect((await jailwrightBoa('recipe')).stdout.trim()).toBe(recipeFile);
+    expect((await jailwrightBoa('frobnicate')).code).toBe(2);
+  });
+
+  it('plans without root: --dry-run lists boa.conf, mime.types and the directories', async () => {
+    const plan = await jailwrightBoa('build', '--root', '/srv/jails/boa-plan', '--dry-run');
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toMatch(/write .* \/etc\/boa\/boa\.conf/);
+    expect(plan.stdout).toMatch(/copy .* \/etc\/mime\.types/);
+    expect(plan.stdout).toMatch(/mkdir +0755 \S+ +\/var\/log\/boa/);
+  });
+});
+
+describe.skipIf(!isRoot)('jails that need root but no Boa source', () => {
+  let parent: string;
+  let userExisted: boolean;
+  let groupExisted: boolean;
+  beforeAll(async () => {
+    userExisted = hostEntry('/etc/passwd', serviceUser) !== undefined;
+    groupExisted = hostEntry('/etc/group', serviceUser) !== undefined;
+    parent = await mkdtemp('/var/lib/jailwright-boa-test-');
+    await chmod(parent, 0o755);
+  });
+  afterAll(async () => {
+    await rm(parent, { recursive: true, force: true });
+    if (!userExisted && hostEntry('/etc/passwd', serviceUser)) await execFileAsync('userdel', [serviceUser]).catch(() => undefined);
+    if (!groupExisted && hostEntry('/etc/group', serviceUser)) await execFileAsync('groupdel', [serviceUser]).catch(() => undefined);
+  });
+
+  it('CGI with /bin/sh: the jail builds, and the audit names the shell that it hands an attacker', async () => {
+    const file = path.join(parent, 'boa-cgi.yaml');
+    await writeFile(file, boaRecipe({ cgiInterpreter: '/bin/sh', name: 'boa-cgi' }));
+    const root = path.join(parent, 'boa-cgi');
+    const built = await jailwright('build', file, '--root', root);
+    expect(built.code, built.stderr).toBe(0);
+    const audit = await jailwright('audit', root, '--recipe', file, '--json', '--fail-on', 'medium');
+    expect(audit.code).toBe(1);
+    const findings = (JSON.parse(audit.stdout) as { findings: { check: string; path: string }[] }).findings;
+    expect(findings.filter((finding) => finding.check === 'shell').map((finding) => finding.path)).toContain('/usr/bin/dash');
+  });
+});
+
+describe.skipIf(!isRoot || !source)('Boa built from JAILWRIGHT_BOA_SOURCE: jailed, serving, stopped', () => {
+  let parent: string;
+  let built: BuiltBoa;
+  let recipe: string;
+  let root: string;
+  let port: number;
+  let userExisted: boolean;
+  let groupExisted: boolean;
+  beforeAll(async () => {
+    userExisted = hostEntry('/etc/passwd', serviceUser) !== undefined;
+    groupExisted = hostEntry('/etc/group', serviceUser) !== undefined;
+    parent = await mkdtemp('/var/lib/jailwright-boa-test-');
+    await chmod(parent, 0o755);
+    built = await buildBoaFromSource(source!, path.join(parent, 'build'));
+    console.info(`built Boa ${built.version} from ${source}:\n${built.log.filter(Boolean).join('\n')}`);
+    port = await freePort();
+    root = path.join(parent, 'boa');
+    recipe = path.join(parent, 'boa.yaml');
+    await writeFile(recipe, boaRecipe({ version: built.version, binary: built.boa, indexer: built.indexer, directoryListings: true, port }));
+  });
+  afterAll(async () => {
+    if (root) await jailwright('stop', recipe, '--root', root);
+    await rm(parent, { recursive: true, force: true });
+    if (!userExisted && hostEntry('/etc/passwd', serviceUser)) await execFileAsync('userdel', [serviceUser]).catch(() => undefined);
+    if (!groupExisted && hostEntry('/etc/group', serviceUser)) await execFileAsync('groupdel', [serviceUser]).catch(() => undefined);
+  });
+
+  it('answers HEAD / with 200 and a missing page with 404, from a jw-boa process rooted in the jail, and stops clean', async () => {
+    const build = await jailwright('build', recipe, '--root', root);
+    expect(build.stderr).toBe('');
+    expect(build.code).toBe(0);
+    expect(build.stdout).toContain('audit: nothing above low');
+    expect(existsSync(path.join(root, 'usr/bin/boa_indexer')), 'DirectoryMaker: boa_indexer in the jail').toBe(true);
+    const account = hostEntry('/etc/passwd', serviceUser)!;
+
+    const started = await jailwright('start', recipe, '--root', root);
+    expect(started.stderr).toBe('');
+    expect(started.code).toBe(0);
+
+    const head = await request(port, 'HEAD', '/');
+    expect(head.status).toBe(200);
+    expect(head.headers).toContain(`Server: Boa/${built.version}`);
+    expect((await request(port, 'GET', '/')).body).toBe('<h1>Hello from a jailed Boa</h1>\n');
+    expect((await request(port, 'GET', '/no-such-page.html')).status).toBe(404);
+    expect((await request(port, 'GET', '/../../etc/shadow')).status).not.toBe(200);
+
+    const check = await jailwright('check', recipe, '--root', root);
+    expect(check.stdout).toContain('all probes passed');
+    expect(check.code).toBe(0);
+
+    const state = JSON.parse(readFileSync(path.join(parent, '.boa.jailwright/launch/state.json'), 'utf8')) as { service?: { pid: number } };
+    const pid = state.service!.pid;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    expect(status).toMatch(/^Name:\s+boa$/m);
+    expect(status).toMatch(new RegExp(`^Uid:\\s+${account[2]}\\s+${account[2]}\\s+${account[2]}\\s+${account[2]}$`, 'm'));
+    expect(status).toMatch(new RegExp(`^Gid:\\s+${account[3]}\\s+${account[3]}\\s+${account[3]}\\s+${account[3]}$`, 'm'));
+    expect(status).toMatch(/^CapEff:\s+0+$/m);
+    expect(readlinkSync(`/proc/${pid}/root`)).toBe(realpathSync(root));
+    // Boa opened its logs as root before dropping: they are root's, and the service cannot write a directory of the jail.
+    expect(readFileSync(path.join(root, 'var/log/boa/access_log'), 'utf8')).toMatch(/"GET \/no-such-page\.html HTTP\/1\.0" 404/);
+    expect((await jailwright('audit', root, '--recipe', recipe)).code).toBe(0);
+
+    expect((await jailwright('stop', recipe, '--root', root)).code).toBe(0);
+    expect(existsSync(`/proc/${pid}`)).toBe(false);
+  });
+});
