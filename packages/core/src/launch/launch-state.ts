@@ -16,6 +16,8 @@ export interface LaunchSpec {
   stopTimeoutMs: number;
   readyTimeoutMs: number;
   serviceLog: string;
+  /** Processes outside the jail started once the service runs and stopped with it (absent: none). */
+  companions?: { name: string; command: LaunchCommand }[];
 }
 
 /** The supervisor's view of a launch. */
@@ -39,6 +41,8 @@ export interface LaunchState {
   service?: ProcessIdentity | undefined;
   /** The unshare process the service runs under. */
   launcher?: ProcessIdentity | undefined;
+  /** The companions of the current run, outside the jail, by name. */
+  companions?: (ProcessIdentity & { name: string })[] | undefined;
   /** When the current run of the service started. */
   startedAt?: string | undefined;
   restarts: number;
