@@ -1,18 +1,14 @@
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, connect } from 'node:net';
-import { createRequire } from 'node:module';
+import { writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { JAILWRIGHT_CLI, freeTcpPort, hostAccountEntry, makeJailParent, rememberAccount, runCommand } from '@jailwright/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { boaRecipe, recipeFile, serviceUser } from '../src/index.js';
 import { buildBoaFromSource, type BuiltBoa } from './support/build-from-source.js';
 
-const execFileAsync = promisify(execFile);
 const BIN = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-const CORE = path.join(path.dirname(createRequire(import.meta.url).resolve('@jailwright/core/package.json')), 'dist/cli/main.js');
 const isRoot = process.getuid?.() === 0;
 const source = process.env.JAILWRIGHT_BOA_SOURCE;
 if (!isRoot) console.warn('skipping the jailed Boa tests: they need root (chroot, a host account); CI runs them as root');
@@ -23,34 +19,10 @@ else if (!source) {
   );
 }
 
-async function run(command: string, ...args: string[]) {
-  try {
-    const { stdout, stderr } = await execFileAsync(command, args, { timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failure = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof failure.code === 'number' ? failure.code : -1, stdout: failure.stdout ?? '', stderr: failure.stderr ?? '' };
-  }
-}
 /** The package's own command, as a user who installed only @jailwright/boa would run it. */
-const jailwrightBoa = (...args: string[]) => run(process.execPath, BIN, ...args);
+const jailwrightBoa = (...args: string[]) => runCommand(process.execPath, [BIN, ...args], { timeout: 120_000 });
 /** Core's command, for recipes the tests generate. */
-const jailwright = (...args: string[]) => run(process.execPath, CORE, ...args);
-
-function hostEntry(file: '/etc/passwd' | '/etc/group', name: string): string[] | undefined {
-  return readFileSync(file, 'utf8').split('\n').map((line) => line.split(':')).find((fields) => fields[0] === name);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+const jailwright = (...args: string[]) => runCommand(process.execPath, [JAILWRIGHT_CLI, ...args], { timeout: 120_000 });
 
 /** One HTTP/1.0 request over a raw socket, so the test does not trust core's probe: status line and headers. */
 async function request(port: number, method: 'HEAD' | 'GET', target: string): Promise<{ status: number; headers: string; body: string }> {
@@ -90,18 +62,15 @@ describe('jailwright-boa', () => {
 
 describe.skipIf(!isRoot)('jails that need root but no Boa source', () => {
   let parent: string;
-  let userExisted: boolean;
-  let groupExisted: boolean;
+  let cleanup: () => Promise<void>;
+  let account: ReturnType<typeof rememberAccount>;
   beforeAll(async () => {
-    userExisted = hostEntry('/etc/passwd', serviceUser) !== undefined;
-    groupExisted = hostEntry('/etc/group', serviceUser) !== undefined;
-    parent = await mkdtemp('/var/lib/jailwright-boa-test-');
-    await chmod(parent, 0o755);
+    account = rememberAccount(serviceUser);
+    ({ parent, cleanup } = await makeJailParent('jailwright-boa-test-'));
   });
   afterAll(async () => {
-    await rm(parent, { recursive: true, force: true });
-    if (!userExisted && hostEntry('/etc/passwd', serviceUser)) await execFileAsync('userdel', [serviceUser]).catch(() => undefined);
-    if (!groupExisted && hostEntry('/etc/group', serviceUser)) await execFileAsync('groupdel', [serviceUser]).catch(() => undefined);
+    await cleanup();
+    await account.restore();
   });
 
   it('CGI with /bin/sh: the jail builds, and the audit names the shell that it hands an attacker', async () => {
@@ -123,25 +92,22 @@ describe.skipIf(!isRoot || !source)('Boa built from JAILWRIGHT_BOA_SOURCE: jaile
   let recipe: string;
   let root: string;
   let port: number;
-  let userExisted: boolean;
-  let groupExisted: boolean;
+  let cleanup: () => Promise<void>;
+  let account: ReturnType<typeof rememberAccount>;
   beforeAll(async () => {
-    userExisted = hostEntry('/etc/passwd', serviceUser) !== undefined;
-    groupExisted = hostEntry('/etc/group', serviceUser) !== undefined;
-    parent = await mkdtemp('/var/lib/jailwright-boa-test-');
-    await chmod(parent, 0o755);
+    account = rememberAccount(serviceUser);
+    ({ parent, cleanup } = await makeJailParent('jailwright-boa-test-'));
     built = await buildBoaFromSource(source!, path.join(parent, 'build'));
     console.info(`built Boa ${built.version} from ${source}:\n${built.log.filter(Boolean).join('\n')}`);
-    port = await freePort();
+    port = await freeTcpPort();
     root = path.join(parent, 'boa');
     recipe = path.join(parent, 'boa.yaml');
     await writeFile(recipe, boaRecipe({ version: built.version, binary: built.boa, indexer: built.indexer, directoryListings: true, port }));
   });
   afterAll(async () => {
     if (root) await jailwright('stop', recipe, '--root', root);
-    await rm(parent, { recursive: true, force: true });
-    if (!userExisted && hostEntry('/etc/passwd', serviceUser)) await execFileAsync('userdel', [serviceUser]).catch(() => undefined);
-    if (!groupExisted && hostEntry('/etc/group', serviceUser)) await execFileAsync('groupdel', [serviceUser]).catch(() => undefined);
+    await cleanup();
+    await account.restore();
   });
 
   it('answers HEAD / with 200 and a missing page with 404, from a jw-boa process rooted in the jail, and stops clean', async () => {
@@ -150,7 +116,7 @@ describe.skipIf(!isRoot || !source)('Boa built from JAILWRIGHT_BOA_SOURCE: jaile
     expect(build.code).toBe(0);
     expect(build.stdout).toContain('audit: nothing above low');
     expect(existsSync(path.join(root, 'usr/bin/boa_indexer')), 'DirectoryMaker: boa_indexer in the jail').toBe(true);
-    const account = hostEntry('/etc/passwd', serviceUser)!;
+    const entry = hostAccountEntry('/etc/passwd', serviceUser)!;
 
     const started = await jailwright('start', recipe, '--root', root);
     expect(started.stderr).toBe('');
@@ -171,8 +137,8 @@ describe.skipIf(!isRoot || !source)('Boa built from JAILWRIGHT_BOA_SOURCE: jaile
     const pid = state.service!.pid;
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     expect(status).toMatch(/^Name:\s+boa$/m);
-    expect(status).toMatch(new RegExp(`^Uid:\\s+${account[2]}\\s+${account[2]}\\s+${account[2]}\\s+${account[2]}$`, 'm'));
-    expect(status).toMatch(new RegExp(`^Gid:\\s+${account[3]}\\s+${account[3]}\\s+${account[3]}\\s+${account[3]}$`, 'm'));
+    expect(status).toMatch(new RegExp(`^Uid:\\s+${entry[2]}\\s+${entry[2]}\\s+${entry[2]}\\s+${entry[2]}$`, 'm'));
+    expect(status).toMatch(new RegExp(`^Gid:\\s+${entry[3]}\\s+${entry[3]}\\s+${entry[3]}\\s+${entry[3]}$`, 'm'));
     expect(status).toMatch(/^CapEff:\s+0+$/m);
     expect(readlinkSync(`/proc/${pid}/root`)).toBe(realpathSync(root));
     // Boa opened its logs as root before dropping: they are root's, and the service cannot write a directory of the jail.

@@ -1,19 +1,15 @@
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
-import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { connect, createServer } from 'node:net';
+import { chown, mkdir, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { JAILWRIGHT_CLI, freeTcpPort, hostAccountEntry, makeJailParent, rememberAccount, runCommand } from '@jailwright/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recipeFile, serviceUser, smtpdRecipe } from '../src/index.js';
 import { buildSmtpdFromSource } from './support/build-from-source.js';
 
-const execFileAsync = promisify(execFile);
 const BIN = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-const CORE = path.join(path.dirname(createRequire(import.meta.url).resolve('@jailwright/core/package.json')), 'dist/cli/main.js');
 const isRoot = process.getuid?.() === 0;
 const source = process.env.JAILWRIGHT_SMTPD_SOURCE;
 if (!isRoot) console.warn('skipping the jailed SMTPD test: it needs root (chroot, a host account); CI runs it as root');
@@ -24,32 +20,10 @@ else if (!source) {
   );
 }
 
-async function run(command: string, ...args: string[]) {
-  try {
-    const { stdout, stderr } = await execFileAsync(command, args, { timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failure = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof failure.code === 'number' ? failure.code : -1, stdout: failure.stdout ?? '', stderr: failure.stderr ?? '' };
-  }
-}
-const jailwrightSmtpd = (...args: string[]) => run(process.execPath, BIN, ...args);
-const jailwright = (...args: string[]) => run(process.execPath, CORE, ...args);
-
-function hostEntry(file: '/etc/passwd' | '/etc/group', name: string): string[] | undefined {
-  return readFileSync(file, 'utf8').split('\n').map((line) => line.split(':')).find((fields) => fields[0] === name);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** The package's own command, as a user who installed only @jailwright/smtpd would run it. */
+const jailwrightSmtpd = (...args: string[]) => runCommand(process.execPath, [BIN, ...args], { timeout: 120_000 });
+/** Core's command, for recipes the tests generate. */
+const jailwright = (...args: string[]) => runCommand(process.execPath, [JAILWRIGHT_CLI, ...args], { timeout: 120_000 });
 
 /** One SMTP conversation over a raw socket, so the test does not trust core's probe: each reply's first line, in order. */
 async function converse(port: number, commands: string[]): Promise<string[]> {
@@ -114,20 +88,18 @@ describe.skipIf(!isRoot || !source)('Obtuse SMTPD built from JAILWRIGHT_SMTPD_SO
   let recipe: string;
   let delivered: string;
   let port: number;
-  let userExisted: boolean;
-  let groupExisted: boolean;
+  let cleanup: () => Promise<void>;
+  let account: ReturnType<typeof rememberAccount>;
   beforeAll(async () => {
-    userExisted = hostEntry('/etc/passwd', serviceUser) !== undefined;
-    groupExisted = hostEntry('/etc/group', serviceUser) !== undefined;
-    parent = await mkdtemp('/var/lib/jailwright-smtpd-test-');
-    await chmod(parent, 0o755);
+    account = rememberAccount(serviceUser);
+    ({ parent, cleanup } = await makeJailParent('jailwright-smtpd-test-'));
     root = path.join(parent, 'smtpd');
     delivered = path.join(parent, 'delivered');
     const agentDirectory = path.join(parent, 'agent');
     await mkdir(agentDirectory, { mode: 0o755 });
     const mailAgent = path.join(agentDirectory, 'sendmail');
     await writeFile(mailAgent, `#!/bin/sh\n{ printf '%s\\n' "$@"; echo ---; cat; } > ${delivered}/$$.txt\n`, { mode: 0o755 });
-    port = await freePort();
+    port = await freeTcpPort();
     const options = { spoolDir: root, mailAgent, pollTime: 5 };
     const built = await buildSmtpdFromSource(source!, path.join(parent, 'build'), options);
     console.info(`built Obtuse SMTPD from ${source}:\n${built.log.join('\n')}`);
@@ -136,17 +108,16 @@ describe.skipIf(!isRoot || !source)('Obtuse SMTPD built from JAILWRIGHT_SMTPD_SO
   });
   afterAll(async () => {
     if (recipe) await jailwright('stop', recipe, '--root', root);
-    await rm(parent, { recursive: true, force: true });
-    if (!userExisted && hostEntry('/etc/passwd', serviceUser)) await execFileAsync('userdel', [serviceUser]).catch(() => undefined);
-    if (!groupExisted && hostEntry('/etc/group', serviceUser)) await execFileAsync('groupdel', [serviceUser]).catch(() => undefined);
+    await cleanup();
+    await account.restore();
   });
 
   it('takes a message over SMTP into the jail spool, smtpfwdd hands it to the mailer, and stop ends both', async () => {
     const build = await jailwright('build', recipe, '--root', root);
     expect(build.code, build.stderr).toBe(0);
-    const account = hostEntry('/etc/passwd', serviceUser)!;
+    const entry = hostAccountEntry('/etc/passwd', serviceUser)!;
     await mkdir(delivered, { mode: 0o700 });
-    await chown(delivered, Number(account[2]), Number(account[3]));
+    await chown(delivered, Number(entry[2]), Number(entry[3]));
 
     const started = await jailwright('start', recipe, '--root', root);
     expect(started.code, started.stderr).toBe(0);
@@ -158,10 +129,10 @@ describe.skipIf(!isRoot || !source)('Obtuse SMTPD built from JAILWRIGHT_SMTPD_SO
 
     const state = JSON.parse(readFileSync(path.join(parent, '.smtpd.jailwright/launch/state.json'), 'utf8')) as { service: { pid: number }; companions: { name: string; pid: number }[] };
     expect(readlinkSync(`/proc/${state.service.pid}/root`)).toBe(realpathSync(root));
-    expect(readFileSync(`/proc/${state.service.pid}/status`, 'utf8')).toMatch(new RegExp(`^Uid:\\s+${account[2]}\\s`, 'm'));
+    expect(readFileSync(`/proc/${state.service.pid}/status`, 'utf8')).toMatch(new RegExp(`^Uid:\\s+${entry[2]}\\s`, 'm'));
     const companion = state.companions.find((entry) => entry.name === 'smtpfwdd')!;
     expect(readlinkSync(`/proc/${companion.pid}/root`)).toBe('/');
-    expect(readFileSync(`/proc/${companion.pid}/status`, 'utf8')).toMatch(new RegExp(`^Uid:\\s+${account[2]}\\s`, 'm'));
+    expect(readFileSync(`/proc/${companion.pid}/status`, 'utf8')).toMatch(new RegExp(`^Uid:\\s+${entry[2]}\\s`, 'm'));
 
     const check = await jailwright('check', recipe, '--root', root);
     expect(check.stdout).toContain('all probes passed');
