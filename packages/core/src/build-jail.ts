@@ -8,6 +8,7 @@ import type { MissingSymbolsReport } from './trace/missing-symbols.js';
 import type { AuditAllowEntry, AuditSeverity, NormalizedRecipe } from './recipe/index.js';
 import { readRecipeText } from './recipe/read-recipe-text.js';
 import { resolveRecipeReference } from './recipe/resolve-reference.js';
+import { applyCompiledBinaries, parseCompiledBinaries, readCompiledBinariesText } from './compile/compiled-binaries.js';
 import { ENGINE_VERSION } from './version.js';
 
 /** What `buildJail` is asked to do. */
@@ -58,12 +59,13 @@ export function defaultJailRoot(recipeName: string): string {
 export async function buildJail(options: BuildJailOptions): Promise<BuildJailOutcome> {
   const recipeFile = await resolveRecipeReference(options.recipe, { cwd: options.cwd });
   const text = await readRecipeText(recipeFile);
-  const recipeSha256 = createHash('sha256').update(text).digest('hex');
+  // The name is only a hint (the default root, the compile record); the recipe hash decides whether the jail is current.
+  const nameHint = /^name:\s*["']?([a-z0-9-]+)/m.exec(text)?.[1] ?? '';
+  let recipeSha256 = recipeInputsSha256(text, nameHint);
   const link = options.link ?? null;
 
   if (!options.dryRun && !options.force) {
-    // The name is only a hint to find the default root; the recipe hash decides whether the jail is current.
-    const root = options.root ?? defaultJailRoot(/^name:\s*["']?([a-z0-9-]+)/m.exec(text)?.[1] ?? '');
+    const root = options.root ?? defaultJailRoot(nameHint);
     const current = findUpToDateJail(root, { recipeSha256, engineVersion: ENGINE_VERSION, link });
     if (current) {
       return {
@@ -89,10 +91,17 @@ export async function buildJail(options: BuildJailOptions): Promise<BuildJailOut
     import('./host/host-view.js'),
     import('./plan/plan.js'),
   ]);
-  const recipe = normalizeRecipe(parseRecipe(text, recipeFile));
+  const recipe = applyCompiledBinaries(normalizeRecipe(parseRecipe(text, recipeFile)));
+  if (recipe.name !== nameHint) recipeSha256 = recipeInputsSha256(text, recipe.name);
   const root = path.resolve(options.root ?? defaultJailRoot(recipe.name));
   const host = new HostView();
-  let plan = await planJail(recipe, host, { link: options.link });
+  const compiled = readCompiledBinariesText(recipe.name);
+  const planned = async () => {
+    const result = await planJail(recipe, host, { link: options.link });
+    if (compiled !== undefined) result.notes.push(compiledNote(recipe.name, compiled));
+    return result;
+  };
+  let plan = await planned();
   if (options.dryRun) return { recipeFile, recipeName: recipe.name, root, plan, createdAccounts: [] };
 
   const [{ applyPlan }, { assertRoot }, { ensureSystemAccount }, { stampInputs }] = await Promise.all([
@@ -108,7 +117,7 @@ export async function buildJail(options: BuildJailOptions): Promise<BuildJailOut
       if (await ensureSystemAccount(account, await host.accounts())) createdAccounts.push(account.name);
       host.forgetAccounts();
     }
-    plan = await planJail(recipe, host, { link: options.link });
+    plan = await planned();
   }
   const result = await applyPlan(plan, root, {
     force: options.force,
@@ -127,6 +136,20 @@ export async function buildJail(options: BuildJailOptions): Promise<BuildJailOut
     outcome.symbols = await findMissingSymbols(root);
   }
   return outcome;
+}
+
+/** The recipe's bytes and, when it was compiled from source, the compile record: a new compile rebuilds the jail. */
+function recipeInputsSha256(text: string, recipeName: string): string {
+  const compiled = recipeName ? readCompiledBinariesText(recipeName) : undefined;
+  return createHash('sha256').update(text).update(compiled === undefined ? '' : `\0compiled\0${compiled}`).digest('hex');
+}
+
+function compiledNote(recipeName: string, text: string): string {
+  const record = parseCompiledBinaries(text, recipeName);
+  return (
+    `built from source by \`jailwright compile\` (profile ${record.profile}, ${record.prefix}): ${Object.keys(record.replaces).length} host files replaced; ` +
+    `\`jailwright compile ${recipeName} --forget\` goes back to the host's`
+  );
 }
 
 /**

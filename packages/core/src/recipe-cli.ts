@@ -15,7 +15,7 @@ export interface RecipePackage {
 }
 
 /** Core commands that take a recipe as their first argument. */
-const RECIPE_COMMANDS = ['build', 'start', 'stop', 'restart', 'status', 'check', 'logs'] as const;
+const RECIPE_COMMANDS = ['build', 'start', 'stop', 'restart', 'status', 'check', 'logs', 'compile'] as const;
 
 /**
  * The command line of a recipe package (`jailwright-apache build --root DIR`): core's own commands with
@@ -65,6 +65,7 @@ Commands (options as in \`jailwright <command> --help\`; the jail root defaults 
   check [--json]                            run the recipe's probes against the running service
   logs [-n N]                               where the logs are, and their last lines
   audit [--root DIR] [--json]               audit the jail (static checks)
+  compile --source TARBALL [--profile NAME] build the service from source; later builds jail the result
   recipe                                    print the path of the recipe file
 
 Example:

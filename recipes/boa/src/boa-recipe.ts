@@ -91,13 +91,29 @@ export function boaRecipe(options: BoaRecipeOptions = {}, schemaPath = '../../pa
   ];
   if (!article) {
     const build = BOA_BUILDS[version];
-    lines.push(`# Build: ./configure && make in ${build.directory === '.' ? 'the top directory' : `${build.directory}/`} (bison and flex needed), after the edits below;`);
-    lines.push(`# install ${build.programs.boa} as ${binary}${listings ? ` and ${build.programs.indexer} as ${indexer}` : ''}.`);
+    const prefix = binary.endsWith('/sbin/boa') ? binary.slice(0, -'/sbin/boa'.length) || '/' : undefined;
+    lines.push(`# Build: jailwright compile (or ./configure && make in ${build.directory === '.' ? 'the top directory' : `${build.directory}/`}, after the edits; bison and flex needed).`);
+    lines.push('build:', '  profiles:', '    default:');
+    lines.push(`      description: ${scalar(`Boa ${version}: ./configure && make, the two programs installed under the prefix`)}`);
+    lines.push(`      prefix: ${prefix ?? '/usr/local'}`);
+    if (build.directory !== '.') lines.push(`      directory: ${build.directory}`);
     if (build.edits.length > 0) {
-      lines.push('build:', '  edits:');
+      lines.push('      edits:');
       for (const edit of build.edits) {
-        lines.push(`    - file: ${edit.file}`, `      find: ${scalar(edit.find)}`, `      replace: ${scalar(edit.replace)}`, `      reason: ${scalar(edit.reason)}`);
+        lines.push(`        - file: ${edit.file}`, `          find: ${scalar(edit.find)}`, `          replace: ${scalar(edit.replace)}`, `          reason: ${scalar(edit.reason)}`);
       }
+    }
+    const relative = (file: string) => (build.directory === '.' ? file : file.slice(build.directory.length + 1));
+    lines.push(
+      '      steps:',
+      '        - { name: configure, run: [./configure] }',
+      '        - { name: make, run: [make] }',
+      `        - { name: install, run: [install, -D, -m, "0755", ${relative(build.programs.boa)}, "{destdir}{prefix}/sbin/boa"] }`,
+      `        - { name: install-indexer, run: [install, -D, -m, "0755", ${relative(build.programs.indexer)}, "{destdir}{prefix}/lib/boa/boa_indexer"] }`,
+    );
+    if (prefix !== undefined) {
+      lines.push('      replaces:', `        ${binary}: sbin/boa`);
+      if (listings && indexer === `${prefix}/lib/boa/boa_indexer`) lines.push(`        ${indexer}: lib/boa/boa_indexer`);
     }
   }
   lines.push('jail:');

@@ -1,12 +1,12 @@
 import { existsSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JAILWRIGHT_CLI, freeTcpPort, hostAccountEntry, makeJailParent, rememberAccount, runCommand } from '@jailwright/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { boaRecipe, recipeFile, serviceUser } from '../src/index.js';
-import { buildBoaFromSource, type BuiltBoa } from './support/build-from-source.js';
+import { boaVersionOf } from './support/boa-version.js';
 
 const BIN = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const isRoot = process.getuid?.() === 0;
@@ -22,7 +22,10 @@ else if (!source) {
 /** The package's own command, as a user who installed only @jailwright/boa would run it. */
 const jailwrightBoa = (...args: string[]) => runCommand(process.execPath, [BIN, ...args], { timeout: 120_000 });
 /** Core's command, for recipes the tests generate. */
-const jailwright = (...args: string[]) => runCommand(process.execPath, [JAILWRIGHT_CLI, ...args], { timeout: 120_000 });
+const jailwright = (...args: string[]) =>
+  runCommand(process.execPath, [JAILWRIGHT_CLI, ...args], { timeout: 300_000, env: { ...process.env, ...(stateDirectory ? { JAILWRIGHT_STATE_DIR: stateDirectory } : {}) } });
+/** Where `compile` records its builds during the source test (its own directory, not the host's /var/lib/jailwright). */
+let stateDirectory: string | undefined;
 
 /** One HTTP/1.0 request over a raw socket, so the test does not trust core's probe: status line and headers. */
 async function request(port: number, method: 'HEAD' | 'GET', target: string): Promise<{ status: number; headers: string; body: string }> {
@@ -88,7 +91,8 @@ describe.skipIf(!isRoot)('jails that need root but no Boa source', () => {
 
 describe.skipIf(!isRoot || !source)('Boa built from JAILWRIGHT_BOA_SOURCE: jailed, serving, stopped', () => {
   let parent: string;
-  let built: BuiltBoa;
+  let version: Awaited<ReturnType<typeof boaVersionOf>>;
+  let prefix: string;
   let recipe: string;
   let root: string;
   let port: number;
@@ -97,20 +101,30 @@ describe.skipIf(!isRoot || !source)('Boa built from JAILWRIGHT_BOA_SOURCE: jaile
   beforeAll(async () => {
     account = rememberAccount(serviceUser);
     ({ parent, cleanup } = await makeJailParent('jailwright-boa-test-'));
-    built = await buildBoaFromSource(source!, path.join(parent, 'build'));
-    console.info(`built Boa ${built.version} from ${source}:\n${built.log.filter(Boolean).join('\n')}`);
+    version = await boaVersionOf(source!);
+    // The built programs go under a prefix of their own, and the compile record into the test's directory:
+    // nothing of the host's /usr/local or /var/lib/jailwright is touched.
+    prefix = `/opt/${path.basename(parent)}`;
     port = await freeTcpPort();
     root = path.join(parent, 'boa');
     recipe = path.join(parent, 'boa.yaml');
-    await writeFile(recipe, boaRecipe({ version: built.version, binary: built.boa, indexer: built.indexer, directoryListings: true, port }));
+    await writeFile(recipe, boaRecipe({ version, binary: `${prefix}/sbin/boa`, indexer: `${prefix}/lib/boa/boa_indexer`, directoryListings: true, port }));
   });
   afterAll(async () => {
     if (root) await jailwright('stop', recipe, '--root', root);
+    if (prefix) await rm(prefix, { recursive: true, force: true });
     await cleanup();
     await account.restore();
   });
 
-  it('answers HEAD / with 200 and a missing page with 404, from a jw-boa process rooted in the jail, and stops clean', async () => {
+  it('compiles with the recipe (its source edits reported), then answers HEAD / with 200 and a missing page with 404, from a jw-boa process rooted in the jail, and stops clean', async () => {
+    stateDirectory = path.join(parent, 'state');
+    const compiled = await jailwright('compile', recipe, '--source', source!, '--jobs', '2', '--log', path.join(parent, 'compile.log'));
+    expect(compiled.code, compiled.stderr + compiled.stdout).toBe(0);
+    expect(compiled.stdout).toContain(`compiled boa (profile default) into ${prefix}`);
+    const log = readFileSync(path.join(parent, 'compile.log'), 'utf8');
+    console.info(`compiled Boa ${version} from ${source}:\n${log.split('\n').filter((line) => line.startsWith('edit ')).join('\n') || '(no source edits)'}`);
+    if (version === '0.94.13') expect(log).toMatch(/^edit src\/compat\.h: 2 replacements — /m);
     const build = await jailwright('build', recipe, '--root', root);
     expect(build.stderr).toBe('');
     expect(build.code).toBe(0);
@@ -124,7 +138,7 @@ describe.skipIf(!isRoot || !source)('Boa built from JAILWRIGHT_BOA_SOURCE: jaile
 
     const head = await request(port, 'HEAD', '/');
     expect(head.status).toBe(200);
-    expect(head.headers).toContain(`Server: Boa/${built.version}`);
+    expect(head.headers).toContain(`Server: Boa/${version}`);
     expect((await request(port, 'GET', '/')).body).toBe('<h1>Hello from a jailed Boa</h1>\n');
     expect((await request(port, 'GET', '/no-such-page.html')).status).toBe(404);
     expect((await request(port, 'GET', '/../../etc/shadow')).status).not.toBe(200);

@@ -68,12 +68,13 @@ describe('the recipe files are what boaRecipe() generates', () => {
     expect(article.build).toBeUndefined();
     const current = (await loadRecipe(recipeFile)).recipe;
     expect(current.launch?.command).toEqual(['/usr/local/sbin/boa', '-r', '{root}', '-c', '/etc/boa', '-d']);
-    expect(current.build?.edits).toEqual(BOA_BUILDS['0.94.13'].edits);
+    expect(current.build?.profiles.default?.edits).toEqual(BOA_BUILDS['0.94.13'].edits);
   });
 
   it('0.94.14rc21 builds as it is: no edits, same command', () => {
     const text = boaRecipe({ version: '0.94.14rc21' });
-    expect(text).not.toContain('build:');
+    expect(text).not.toContain('edits:');
+    expect(text).toContain('        - { name: install, run: [install, -D, -m, "0755", src/boa, "{destdir}{prefix}/sbin/boa"] }');
     expect(text).toContain('command: [/usr/local/sbin/boa, -r, "{root}", -c, /etc/boa, -d]');
   });
 
@@ -116,7 +117,7 @@ describe("Boa 0.94.13's source edits, on a small tree holding the release's line
       await writeFile(path.join(tree, 'src/compat.h'), '#define TIMEZONE_OFFSET(foo) foo##->tm_gmtoff\n#else\n#define TIMEZONE(foo) foo##->tm_zone\n');
       await writeFile(path.join(tree, 'src/Makefile.in'), 'LDFLAGS = @LDFLAGS@\nCFLAGS = @CFLAGS@ -I.\n');
       const { recipe } = await loadRecipe(recipeFile);
-      const applied = await applySourceEdits(tree, recipe.build?.edits ?? []);
+      const applied = await applySourceEdits(tree, recipe.build?.profiles.default?.edits ?? []);
       expect(await readFile(path.join(tree, 'src/compat.h'), 'utf8')).toBe('#define TIMEZONE_OFFSET(foo) foo->tm_gmtoff\n#else\n#define TIMEZONE(foo) foo->tm_zone\n');
       expect(await readFile(path.join(tree, 'src/Makefile.in'), 'utf8')).toBe('LDFLAGS = @LDFLAGS@\nCFLAGS = @CFLAGS@ -fcommon -I.\n');
       expect(formatSourceEdits(applied).map((line) => line.split(' — ')[0])).toEqual(['edit src/compat.h: 2 replacements', 'edit src/Makefile.in: 1 replacement']);

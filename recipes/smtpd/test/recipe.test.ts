@@ -89,7 +89,7 @@ describe('source edits, on a small tree holding the released lines', () => {
     expect(smtpd).toContain('"l:p:q:d:u:s:g:m:i:c:HPDL"');
     expect(smtpd).toContain('    rval = 0; /* jailwright: -D stays in the foreground under the supervisor */\n');
     expect(await readFile(path.join(tree, 'smtpfwdd.c'), 'utf8')).toContain('#include <stdio.h>\n#include <time.h>\n#include <signal.h>\n  if ((pid = 0) != 0) {');
-    expect((await loadRecipe(recipeFile)).recipe.build?.edits).toEqual(SMTPD_EDITS);
+    expect((await loadRecipe(recipeFile)).recipe.build?.profiles.default?.edits).toEqual(SMTPD_EDITS);
   });
 });
 

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
-import { chown, mkdir, writeFile } from 'node:fs/promises';
+import { chown, mkdir, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -7,7 +7,6 @@ import { fileURLToPath } from 'node:url';
 import { JAILWRIGHT_CLI, freeTcpPort, hostAccountEntry, makeJailParent, rememberAccount, runCommand } from '@jailwright/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recipeFile, serviceUser, smtpdRecipe } from '../src/index.js';
-import { buildSmtpdFromSource } from './support/build-from-source.js';
 
 const BIN = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const isRoot = process.getuid?.() === 0;
@@ -23,7 +22,10 @@ else if (!source) {
 /** The package's own command, as a user who installed only @jailwright/smtpd would run it. */
 const jailwrightSmtpd = (...args: string[]) => runCommand(process.execPath, [BIN, ...args], { timeout: 120_000 });
 /** Core's command, for recipes the tests generate. */
-const jailwright = (...args: string[]) => runCommand(process.execPath, [JAILWRIGHT_CLI, ...args], { timeout: 120_000 });
+const jailwright = (...args: string[]) =>
+  runCommand(process.execPath, [JAILWRIGHT_CLI, ...args], { timeout: 300_000, env: { ...process.env, ...(stateDirectory ? { JAILWRIGHT_STATE_DIR: stateDirectory } : {}) } });
+/** Where `compile` records its builds during the source test (its own directory, not the host's /var/lib/jailwright). */
+let stateDirectory: string | undefined;
 
 /** One SMTP conversation over a raw socket, so the test does not trust core's probe: each reply's first line, in order. */
 async function converse(port: number, commands: string[]): Promise<string[]> {
@@ -88,6 +90,7 @@ describe.skipIf(!isRoot || !source)('Obtuse SMTPD built from JAILWRIGHT_SMTPD_SO
   let recipe: string;
   let delivered: string;
   let port: number;
+  let prefix: string;
   let cleanup: () => Promise<void>;
   let account: ReturnType<typeof rememberAccount>;
   beforeAll(async () => {
@@ -100,14 +103,18 @@ describe.skipIf(!isRoot || !source)('Obtuse SMTPD built from JAILWRIGHT_SMTPD_SO
     const mailAgent = path.join(agentDirectory, 'sendmail');
     await writeFile(mailAgent, `#!/bin/sh\n{ printf '%s\\n' "$@"; echo ---; cat; } > ${delivered}/$$.txt\n`, { mode: 0o755 });
     port = await freeTcpPort();
-    const options = { spoolDir: root, mailAgent, pollTime: 5 };
-    const built = await buildSmtpdFromSource(source!, path.join(parent, 'build'), options);
-    console.info(`built Obtuse SMTPD from ${source}:\n${built.log.join('\n')}`);
+    // The built programs go under a prefix of their own, and the compile record into the test's directory.
+    prefix = `/opt/${path.basename(parent)}`;
+    stateDirectory = path.join(parent, 'state');
     recipe = path.join(parent, 'smtpd.yaml');
-    await writeFile(recipe, smtpdRecipe({ ...options, port, smtpd: built.smtpd, smtpfwdd: built.smtpfwdd }));
+    await writeFile(recipe, smtpdRecipe({ spoolDir: root, mailAgent, pollTime: 5, port, smtpd: `${prefix}/sbin/smtpd`, smtpfwdd: `${prefix}/sbin/smtpfwdd` }));
+    const compiled = await jailwright('compile', recipe, '--source', source!, '--jobs', '2', '--log', path.join(parent, 'compile.log'));
+    expect(compiled.code, compiled.stderr + compiled.stdout).toBe(0);
+    console.info(`compiled Obtuse SMTPD from ${source}:\n${readFileSync(path.join(parent, 'compile.log'), 'utf8').split('\n').filter((line) => line.startsWith('edit ')).join('\n')}`);
   });
   afterAll(async () => {
     if (recipe) await jailwright('stop', recipe, '--root', root);
+    if (prefix) await rm(prefix, { recursive: true, force: true });
     await cleanup();
     await account.restore();
   });

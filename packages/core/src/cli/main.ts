@@ -4,6 +4,7 @@ import { ENGINE_VERSION } from '../version.js';
 import { registerAuditCommand } from './audit-command.js';
 import { registerBuildCommand } from './build-command.js';
 import { registerCheckCommand } from './check-command.js';
+import { registerCompileCommand } from './compile-command.js';
 import { registerLearnCommand } from './learn-command.js';
 import { registerLogsCommand } from './logs-command.js';
 import { registerRestartCommand } from './restart-command.js';
@@ -45,5 +46,6 @@ registerLogsCommand(program);
 registerTraceCommand(program);
 registerLearnCommand(program);
 registerSymbolsCommand(program);
+registerCompileCommand(program);
 
 await runCommand(program, process.argv);

@@ -25,7 +25,18 @@ export {
   type NormalizedUserEntry,
   type NormalizedWriteEntry,
 } from './normalize.js';
-export { BuildSchema, type Build, type SourceEdit } from './build-schema.js';
+export {
+  BUILD_OPERATING_SYSTEMS,
+  BUILD_PLACEHOLDERS,
+  BuildSchema,
+  type BuildOperatingSystem,
+  type BuildProfile,
+  type BuildRelease,
+  type BuildSettings,
+  type BuildSourceFile,
+  type BuildStep,
+  type SourceEdit,
+} from './build-schema.js';
 export { didYouMean, editDistance } from './did-you-mean.js';
 export { jailPathProblem, symlinkTargetProblem } from './jail-path.js';
 export { recipeJsonSchema, recipeJsonSchemaText } from './json-schema.js';

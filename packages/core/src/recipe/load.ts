@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode, type Pair } from 'yaml';
 import { z } from 'zod';
+import { applyCompiledBinaries } from '../compile/compiled-binaries.js';
 import { normalizeRecipe, type NormalizedRecipe } from './normalize.js';
 import { readRecipeText } from './read-recipe-text.js';
 import { RecipeError, type RecipeIssue } from './recipe-error.js';
@@ -239,10 +240,10 @@ export function parseRecipe(text: string, file: string): Recipe {
   return data as Recipe;
 }
 
-/** Reads, validates and normalizes a recipe file. */
+/** Reads, validates and normalizes a recipe file, with the binaries `jailwright compile` built for it when there are any. */
 export async function loadRecipe(file: string): Promise<LoadedRecipe> {
   const absolute = resolve(file);
   const text = await readRecipeText(absolute);
-  const recipe = normalizeRecipe(parseRecipe(text, file));
+  const recipe = applyCompiledBinaries(normalizeRecipe(parseRecipe(text, file)));
   return { recipe, file: absolute, directory: dirname(absolute) };
 }

@@ -1,5 +1,5 @@
 import type { AuditSettings } from './audit-schema.js';
-import type { Build } from './build-schema.js';
+import type { BuildSettings } from './build-schema.js';
 import { normalizeLaunch, type NormalizedLaunch } from './launch-schema.js';
 import { ProbeSchema, type Probe } from './probe-schema.js';
 import type { Syslog } from './syslog-schema.js';
@@ -32,8 +32,6 @@ export interface NormalizedRecipe {
   specVersion: 1;
   name: string;
   description?: string;
-  /** How the service is built from source; present only when the recipe has `build`. */
-  build?: Build;
   jail: {
     include: Preset[];
     files: NormalizedFileEntry[];
@@ -53,6 +51,8 @@ export interface NormalizedRecipe {
   syslog?: Syslog;
   /** Findings the recipe accepts, with reasons; present only when the recipe has `audit`. */
   audit?: AuditSettings;
+  /** How `jailwright compile` builds the service from source; present only when the recipe has `build`. */
+  build?: BuildSettings;
 }
 
 /** "0755" → 0o755. */
@@ -72,7 +72,6 @@ export function normalizeRecipe(recipe: Recipe): NormalizedRecipe {
     specVersion: recipe.specVersion,
     name: recipe.name,
     ...(recipe.description === undefined ? {} : { description: recipe.description }),
-    ...(recipe.build === undefined ? {} : { build: recipe.build }),
     jail: {
       include: [...new Set(jail.include ?? [])],
       files: (jail.files ?? []).map((entry) => {
@@ -94,6 +93,7 @@ export function normalizeRecipe(recipe: Recipe): NormalizedRecipe {
     ...(recipe.launch === undefined ? {} : { launch: normalizeLaunch(recipe.launch) }),
     ...(recipe.syslog === undefined ? {} : { syslog: recipe.syslog }),
     ...(recipe.audit === undefined ? {} : { audit: recipe.audit }),
+    ...(recipe.build === undefined ? {} : { build: recipe.build }),
     ...(recipe.probes === undefined ? {} : { probes: recipe.probes.map((probe) => ProbeSchema.parse(probe)) }),
   };
 }

@@ -177,7 +177,6 @@ export const RecipeSchema = z
       })
       .meta({ title: 'Name', description: 'Name of the jailed service, e.g. "bind": lower-case letters, digits and "-".' }),
     description: z.string().meta({ title: 'Description', description: 'One line saying what this recipe jails.' }).optional(),
-    build: BuildSchema.optional(),
     jail: Jail,
     launch: LaunchSchema.optional(),
     syslog: SyslogSchema.optional(),
@@ -186,6 +185,7 @@ export const RecipeSchema = z
       .meta({ title: 'Probes', description: 'Health checks `jailwright check` runs against the jailed service: http, dns, smtp, tcp, process, log.' })
       .optional(),
     audit: AuditSchema.optional(),
+    build: BuildSchema.optional(),
   })
   .meta({
     title: 'jailwright recipe',

@@ -67,13 +67,13 @@ describe('source edits', () => {
     expect(editSourceText('axbx', { find: 'x', replace: 'y' })).toEqual({ text: 'ayby', replacements: 2 });
   });
 
-  it('the recipe schema takes build.edits and refuses edits that leave the tree or change nothing', () => {
-    const recipe = (build: string) => `specVersion: 1\nname: t\nbuild:\n${build}\njail: {}\n`;
-    const parsed = parseRecipe(recipe(`  edits:\n    - { file: src/compat.h, find: "foo##->", replace: "foo->", reason: gcc }`), 'r.yaml');
-    expect(parsed.build?.edits?.[0]?.file).toBe('src/compat.h');
-    expect(() => parseRecipe(recipe(`  edits:\n    - { file: ../etc/passwd, find: a, replace: b, reason: r }`), 'r.yaml')).toThrow('must stay inside the source tree');
-    expect(() => parseRecipe(recipe(`  edits:\n    - { file: /etc/passwd, find: a, replace: b, reason: r }`), 'r.yaml')).toThrow('must be relative to the source tree');
-    expect(() => parseRecipe(recipe(`  edits:\n    - { file: a.c, find: a, replace: a, reason: r }`), 'r.yaml')).toThrow('would change nothing');
-    expect(() => parseRecipe(recipe(`  edits:\n    - { file: a.c, find: a, replace: b }`), 'r.yaml')).toThrow(/reason/);
+  it('a build profile takes edits, and refuses edits that leave the tree or change nothing', () => {
+    const recipe = (edit: string) => `specVersion: 1\nname: t\nbuild:\n  profiles:\n    default:\n      prefix: /opt/t\n      configure: []\n      edits:\n        - ${edit}\njail: {}\n`;
+    const parsed = parseRecipe(recipe('{ file: src/compat.h, find: "foo##->", replace: "foo->", reason: gcc }'), 'r.yaml');
+    expect(parsed.build?.profiles.default?.edits?.[0]?.file).toBe('src/compat.h');
+    expect(() => parseRecipe(recipe('{ file: ../etc/passwd, find: a, replace: b, reason: r }'), 'r.yaml')).toThrow('must be relative to the source tree and must not contain ".."');
+    expect(() => parseRecipe(recipe('{ file: /etc/passwd, find: a, replace: b, reason: r }'), 'r.yaml')).toThrow('must be relative to the source tree');
+    expect(() => parseRecipe(recipe('{ file: a.c, find: a, replace: a, reason: r }'), 'r.yaml')).toThrow('would change nothing');
+    expect(() => parseRecipe(recipe('{ file: a.c, find: a, replace: b }'), 'r.yaml')).toThrow(/reason/);
   });
 });

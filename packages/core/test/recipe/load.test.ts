@@ -186,7 +186,7 @@ jail:
     // "name" is misspelt, so its "missing required key" is left out: one cause, one line.
     expect(error.issues.map((issue) => `${issue.line}:${issue.column}`)).toEqual(['1:1', '4:13', '5:9']);
     expect(error.message.split('\n')).toHaveLength(3);
-    expect(error.message).toContain('recipe.yaml:1:1: unknown key "nme" — expected one of specVersion, name, description, build, jail, launch, syslog, probes, audit (did you mean "name"?)');
+    expect(error.message).toContain('recipe.yaml:1:1: unknown key "nme" — expected one of specVersion, name, description, jail, launch, syslog, probes, audit, build (did you mean "name"?)');
     expect(error.message).toContain('recipe.yaml:4:13: jail.devices[0]: unknown device "nul"');
   });
 
