@@ -4,7 +4,7 @@ import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { commandRunner, runProgram as run } from '@jailwright/core/testing';
+import { commandRunner, runCommand as run } from '@jailwright/core/testing';
 
 /** The package's own command, as a user who installed only @jailwright/apache runs it. */
 const jailwrightApache = commandRunner(fileURLToPath(new URL('../dist/cli.js', import.meta.url)));

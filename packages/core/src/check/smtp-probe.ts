@@ -87,7 +87,7 @@ function show(reply: SmtpReply): string {
   return reply.code === 0 ? `a line that is not an SMTP reply: ${JSON.stringify(reply.lines[0])}` : reply.lines.join(' / ');
 }
 
-/** Reads the 220 greeting, says EHLO and expects 250, then QUITs. */
+/** Reads the 220 greeting, says EHLO (HELO when EHLO is not recognized) and expects 250, then QUITs. */
 export async function checkSmtp(probe: SmtpProbe, signal: AbortSignal): Promise<ProbeOutcome> {
   const target = hostPort(probe.host, probe.port);
   const bannerClause = probe.expectBanner === undefined ? '' : ` matching /${probe.expectBanner}/`;
@@ -106,12 +106,22 @@ export async function checkSmtp(probe: SmtpProbe, signal: AbortSignal): Promise<
     }
     step = `waiting for the answer to EHLO ${probe.ehlo}`;
     socket.write(`EHLO ${probe.ehlo}\r\n`);
-    const greeting = await reader.next();
-    if (greeting.code !== 250) return { ok: false, expected: expectedEhlo, actual: show(greeting) };
+    let greeting = await reader.next();
+    let said = 'EHLO';
+    if (greeting.code === 500 || greeting.code === 502) {
+      // RFC 5321 §3.2: a client falls back to HELO when EHLO is not recognized. Obtuse SMTPD speaks only HELO.
+      const refusal = greeting.lines[0];
+      const expectedHelo = `250 to HELO ${probe.ehlo} (after EHLO was refused: ${refusal}) from ${target}`;
+      step = `waiting for the answer to HELO ${probe.ehlo}`;
+      socket.write(`HELO ${probe.ehlo}\r\n`);
+      greeting = await reader.next();
+      if (greeting.code !== 250) return { ok: false, expected: expectedHelo, actual: show(greeting) };
+      said = `HELO (EHLO refused: ${refusal})`;
+    } else if (greeting.code !== 250) return { ok: false, expected: expectedEhlo, actual: show(greeting) };
     socket.write('QUIT\r\n');
     // A server that hangs up on QUIT without 221 still passed the probe.
     await reader.next().catch(() => undefined);
-    return { ok: true, expected: `${expectedBanner}, then ${expectedEhlo}`, actual: `${show(banner)}; EHLO: ${greeting.lines[0]}` };
+    return { ok: true, expected: `${expectedBanner}, then ${expectedEhlo}`, actual: `${show(banner)}; ${said}: ${greeting.lines[0]}` };
   } catch (error) {
     return { ok: false, expected: `${expectedBanner}, then ${expectedEhlo}`, actual: `${describeFailure(error)} while ${step}` };
   } finally {

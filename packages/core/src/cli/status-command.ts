@@ -8,6 +8,7 @@ export function formatStatus(status: ServiceStatus): string {
   const lines = [`${status.recipe} in ${status.root}: ${status.state}`];
   if (status.servicePid !== undefined) lines.push(`  service pid ${status.servicePid}, up ${status.uptimeSeconds ?? '?'} s`);
   if (status.supervisorPid !== undefined) lines.push(`  supervisor pid ${status.supervisorPid}`);
+  for (const companion of status.companions ?? []) lines.push(`  companion ${companion.name} pid ${companion.pid}${companion.running ? '' : ' (gone)'}, outside the jail`);
   lines.push(`  restarts: ${status.restarts}`);
   if (status.lastExit) lines.push(`  last exit: ${status.lastExit.signal ? `signal ${status.lastExit.signal}` : `code ${status.lastExit.code}`} at ${status.lastExit.at}`);
   if (status.problem) lines.push(`  problem: ${status.problem}`);

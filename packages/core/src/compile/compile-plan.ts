@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import { JailwrightError } from '../errors.js';
-import type { BuildOperatingSystem, BuildProfile, BuildSettings } from '../recipe/build-schema.js';
+import type { BuildOperatingSystem, BuildProfile, BuildSettings, SourceEdit } from '../recipe/build-schema.js';
 
 /** A file the build writes into the source tree, its placeholders expanded. */
 export interface CompileFile {
@@ -24,6 +24,8 @@ export interface CompilePlan {
   /** Where the steps install: the prefix lives at <destdir><prefix> until it is moved into place. */
   destdir: string;
   os: BuildOperatingSystem;
+  /** Literal source edits applied before the files are written and the steps run. */
+  edits: SourceEdit[];
   files: CompileFile[];
   steps: CompileStep[];
   /** Host paths of the recipe → the built files standing in for them. */
@@ -79,5 +81,5 @@ export function planCompile(build: BuildSettings, options: CompilePlanOptions): 
     content: file.makeSet ? formatMakeSet(Object.fromEntries(Object.entries(file.makeSet).map(([key, value]) => [key, expand(value)]))) : (file.content ?? ''),
   }));
   const replaces = Object.fromEntries(Object.entries(profile.replaces ?? {}).map(([host, built]) => [host, posix.join(prefix, built)]));
-  return { profile: name, prefix, destdir: options.destdir, os: options.os, files, steps, replaces };
+  return { profile: name, prefix, destdir: options.destdir, os: options.os, edits: [...(profile.edits ?? [])], files, steps, replaces };
 }

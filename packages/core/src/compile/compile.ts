@@ -12,6 +12,7 @@ import { ENGINE_VERSION } from '../version.js';
 import { planCompile, type CompilePlan } from './compile-plan.js';
 import { writeCompiledBinaries, type CompiledBinaries } from './compiled-binaries.js';
 import { checkSource, unpackSource, type SourceCheck } from './source.js';
+import { applySourceEdits, formatSourceEdits } from './source-edits.js';
 
 /** What `compileRecipe` is asked to do. */
 export interface CompileOptions {
@@ -126,6 +127,7 @@ export async function compileRecipe(options: CompileOptions): Promise<CompileOut
       return unpackSource(sourcePath, join(workDirectory, 'source'));
     });
     await phase('prepare', async () => {
+      for (const line of formatSourceEdits(await applySourceEdits(tree, plan.edits))) logStream.write(`${line}\n`);
       for (const file of plan.files) {
         const target = join(tree, file.path);
         await mkdir(dirname(target), { recursive: true });

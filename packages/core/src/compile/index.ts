@@ -10,3 +10,4 @@ export {
   type CompiledBinaries,
 } from './compiled-binaries.js';
 export { checkSource, findRelease, sha256File, unpackSource, type SourceCheck } from './source.js';
+export { applySourceEdits, editSourceText, formatSourceEdits, type AppliedSourceEdit } from './source-edits.js';

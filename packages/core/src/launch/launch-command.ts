@@ -105,3 +105,16 @@ export function launchCommand(launch: NormalizedLaunch, jailRoot: string, identi
   };
 }
 
+
+/**
+ * A companion's command: its own session on the host (outside the jail and the service's namespaces),
+ * `{root}` substituted, only PATH in its environment.
+ */
+export function companionCommand(companion: { command: string[] }, jailRoot: string, tools: LaunchTools): LaunchCommand {
+  return {
+    file: tools.setsid,
+    args: companion.command.map((argument) => substituteRoot(argument, jailRoot)),
+    env: { PATH: DEFAULT_PATH },
+    cwd: '/',
+  };
+}

@@ -19,6 +19,8 @@ export interface LaunchSpec {
   serviceLog: string;
   /** Whether the chain applies Landlock scopes (absent in specs written before they existed). */
   landlock?: LandlockScopeStatus | undefined;
+  /** Processes outside the jail started once the service runs and stopped with it (absent: none). */
+  companions?: { name: string; command: LaunchCommand }[];
 }
 
 /** The supervisor's view of a launch. */
@@ -42,6 +44,8 @@ export interface LaunchState {
   service?: ProcessIdentity | undefined;
   /** The unshare process the service runs under. */
   launcher?: ProcessIdentity | undefined;
+  /** The companions of the current run, outside the jail, by name. */
+  companions?: (ProcessIdentity & { name: string })[] | undefined;
   /** When the current run of the service started. */
   startedAt?: string | undefined;
   restarts: number;

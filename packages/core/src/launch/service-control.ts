@@ -10,7 +10,7 @@ import { readHostAccounts } from '../host/accounts.js';
 import type { NormalizedLaunch } from '../recipe/launch-schema.js';
 import { loadRecipe, type LoadedRecipe } from '../recipe/load.js';
 import { resolveRecipeReference } from '../recipe/resolve-reference.js';
-import { launchCommand, type LaunchTools, type ServiceIdentity } from './launch-command.js';
+import { companionCommand, launchCommand, type LaunchTools, type ServiceIdentity } from './launch-command.js';
 import { prepareLandlockScope, type LandlockScopeStatus } from './landlock-scope.js';
 import { launchFiles, type LaunchFiles } from './launch-files.js';
 import { type LaunchSpec, type LaunchState, readJson, writeJsonAtomically, writePidfile } from './launch-state.js';
@@ -37,6 +37,8 @@ export interface ServiceStatus {
   state: 'running' | 'starting' | 'stopped' | 'crashed';
   servicePid?: number | undefined;
   supervisorPid?: number | undefined;
+  /** Processes outside the jail that run beside the service (`launch.companions`). */
+  companions?: { name: string; pid: number; running: boolean }[] | undefined;
   startedAt?: string | undefined;
   uptimeSeconds?: number | undefined;
   restarts: number;
@@ -148,6 +150,7 @@ export function readServiceStatus(recipe: string, root: string, files: LaunchFil
       state: 'running',
       servicePid: state.service?.pid,
       supervisorPid: supervisorUp ? state.supervisor.pid : undefined,
+      ...(state.companions?.length ? { companions: state.companions.map((companion) => ({ name: companion.name, pid: companion.pid, running: isRunning(companion) })) } : {}),
       startedAt,
       uptimeSeconds: startedAt ? Math.max(0, Math.round((Date.now() - Date.parse(startedAt)) / 1000)) : undefined,
       landlock: state.landlock,
@@ -235,6 +238,13 @@ export async function startService(options: StartOptions): Promise<StartOutcome>
     );
   });
 
+  for (const companion of launch.companions) {
+    const companionProgram = companion.command[0] as string;
+    await access(companionProgram, constants.X_OK).catch(() => {
+      throw new JailwrightError(`launch.companions ${companion.name}: ${companionProgram} is not an executable file on the host`, { hint: 'Install it, or fix the path.' });
+    });
+  }
+
   // A build made the state directory beside a generation; a plain tree gets it here, root-only.
   await mkdir(files.directory, { mode: 0o700, recursive: true });
   const info = await lstat(files.directory);
@@ -253,6 +263,9 @@ export async function startService(options: StartOptions): Promise<StartOutcome>
     readyTimeoutMs: launch.readyTimeoutSeconds * 1000,
     serviceLog: files.serviceLog,
     landlock: landlock.status,
+    ...(launch.companions.length === 0
+      ? {}
+      : { companions: launch.companions.map((companion) => ({ name: companion.name, command: companionCommand(companion, jailRoot, tools) })) }),
   };
   writeJsonAtomically(files.spec, spec);
   writePidfile(files.pidfile, undefined);
@@ -417,7 +430,7 @@ async function stopProcesses({ loaded, root, files }: ResolvedTarget): Promise<S
   const timeoutMs = spec?.stopTimeoutMs ?? (loaded.recipe.launch?.stop.timeoutSeconds ?? 10) * 1000;
   const outcome = { recipe: loaded.recipe.name, root, wasRunning: false, killed: false };
   if (!state) return outcome;
-  const processes = [state.service, state.launcher, state.supervisor];
+  const processes = [state.service, state.launcher, ...(state.companions ?? []), state.supervisor];
   outcome.wasRunning = processes.some(isRunning);
   if (!outcome.wasRunning) {
     writePidfile(files.pidfile, undefined);
@@ -427,14 +440,14 @@ async function stopProcesses({ loaded, root, files }: ResolvedTarget): Promise<S
   else if (state.service) signalProcess(state.service, spec?.stopSignal ?? 'SIGTERM');
   if (!(await waitGone(processes, timeoutMs + 1000))) {
     outcome.killed = true;
-    for (const process_ of [state.service, state.launcher, state.supervisor]) if (process_) signalProcess(process_, 'SIGKILL');
+    for (const process_ of processes) if (process_) signalProcess(process_, 'SIGKILL');
     if (!(await waitGone(processes, 5000))) {
       throw new JailwrightError(`processes of ${loaded.recipe.name} survived SIGKILL: ${processes.filter(isRunning).map((p) => p?.pid).join(', ')}`, { exitCode: ExitCode.environment });
     }
   }
   const after = readJson<LaunchState>(files.state);
   if (after?.killedAfterStopTimeout && after.supervisor.pid === state.supervisor.pid) outcome.killed = true;
-  if (after && after.status !== 'stopped') writeJsonAtomically(files.state, { ...after, status: 'stopped', service: undefined, launcher: undefined, updatedAt: new Date().toISOString() });
+  if (after && after.status !== 'stopped') writeJsonAtomically(files.state, { ...after, status: 'stopped', service: undefined, launcher: undefined, companions: undefined, updatedAt: new Date().toISOString() });
   writePidfile(files.pidfile, undefined);
   return outcome;
 }

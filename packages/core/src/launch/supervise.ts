@@ -46,6 +46,50 @@ function spawnLauncher(spec: LaunchSpec, logFd: number) {
   });
 }
 
+/** A companion's process group: setsid made it a group leader, so its own children (a mailer it runs) go with it. */
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+/** Starts the companions beside a running service, their output in the service log. */
+function spawnCompanions(spec: LaunchSpec) {
+  return (spec.companions ?? []).map(({ name, command }) => {
+    const logFd = openSync(spec.serviceLog, 'a', 0o600);
+    const child = execa(command.file, command.args, {
+      env: command.env,
+      extendEnv: false,
+      cwd: command.cwd,
+      stdin: 'ignore',
+      stdout: descriptor(logFd),
+      stderr: descriptor(logFd),
+      reject: false,
+      cleanup: false,
+    });
+    closeSync(logFd);
+    void child.then((result) => log(`companion ${name} exited: ${result.signal ? `signal ${result.signal}` : `code ${result.exitCode}`}`));
+    return { name, child };
+  });
+}
+
+/** Stops the companions (SIGTERM to each group, SIGKILL after the timeout) and waits for them. */
+async function stopCompanions(companions: ReturnType<typeof spawnCompanions>, signal: NodeJS.Signals, timeoutMs: number): Promise<void> {
+  const running = companions.filter(({ child }) => child.pid !== undefined && child.exitCode === null && child.signalCode === null);
+  for (const { child } of running) signalGroup(child.pid!, signal);
+  const killer = setTimeout(() => {
+    for (const { child } of running) signalGroup(child.pid!, 'SIGKILL');
+  }, timeoutMs);
+  await Promise.all(running.map(({ child }) => child));
+  clearTimeout(killer);
+}
+
 const UNSHARE_SIGKILL_QUIRK = 'unshare: sigprocmask unblock failed';
 
 /**
@@ -124,6 +168,7 @@ export async function supervise(files: LaunchFiles): Promise<number> {
   let stopping = false;
   let wakeFromBackoff: (() => void) | undefined;
   let current: { launcher: ProcessIdentity | undefined; service: ProcessIdentity | undefined } = { launcher: undefined, service: undefined };
+  let companions: ReturnType<typeof spawnCompanions> = [];
   let killTimer: NodeJS.Timeout | undefined;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -131,6 +176,8 @@ export async function supervise(files: LaunchFiles): Promise<number> {
     log(`${signal}: stopping the service with ${spec.stopSignal}, SIGKILL after ${spec.stopTimeoutMs} ms`);
     save({ status: 'stopping' });
     wakeFromBackoff?.();
+    // Companions first: smtpfwdd must not be handing a message to the mailer while the jail's spool goes away.
+    for (const { child } of companions) if (child.pid !== undefined) signalGroup(child.pid, 'SIGTERM');
     const target = current.service ?? current.launcher;
     if (target && isRunning(target)) process.kill(target.pid, spec.stopSignal);
     killTimer = setTimeout(() => {
@@ -139,6 +186,7 @@ export async function supervise(files: LaunchFiles): Promise<number> {
       log(`the service outlived ${spec.stopTimeoutMs} ms: SIGKILL`);
       save({ killedAfterStopTimeout: true });
       for (const process_ of survivors) if (process_) process.kill(process_.pid, 'SIGKILL');
+      for (const { child } of companions) if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
     }, spec.stopTimeoutMs);
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -167,6 +215,15 @@ export async function supervise(files: LaunchFiles): Promise<number> {
           save({ status: 'running', service, startedAt: new Date(runStarted).toISOString(), problem: undefined });
           log(`service running as pid ${service.pid} (launcher ${current.launcher.pid})`);
           if (stopping) process.kill(service.pid, spec.stopSignal);
+          else if (spec.companions?.length) {
+            companions = spawnCompanions(spec);
+            const identities = companions.flatMap(({ name, child }) => {
+              const identity = child.pid === undefined ? undefined : processIdentity(child.pid);
+              return identity ? [{ ...identity, name }] : [];
+            });
+            save({ companions: identities });
+            log(`companions running: ${identities.map((companion) => `${companion.name} pid ${companion.pid}`).join(', ')}`);
+          }
         } else if (!exited) {
           log(`the service did not start within ${spec.readyTimeoutMs} ms: killing it`);
           save({ problem: `the service did not start within ${spec.readyTimeoutMs} ms; see ${spec.serviceLog}` });
@@ -176,22 +233,24 @@ export async function supervise(files: LaunchFiles): Promise<number> {
         }
       }
       const result = await finished;
+      await stopCompanions(companions, 'SIGTERM', spec.stopTimeoutMs);
+      companions = [];
       const exit = serviceExit(result.exitCode, result.signal, spec.serviceLog);
       writePidfile(files.pidfile, undefined);
       log(`service exited: ${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`}`);
       if (stopping) {
-        save({ status: 'stopped', service: undefined, launcher: undefined, lastExit: exit });
+        save({ status: 'stopped', service: undefined, launcher: undefined, companions: undefined, lastExit: exit });
         break;
       }
       const failed = exit.signal !== null || exit.code !== 0;
       if (!failed || spec.restart === 'no') {
-        save({ status: failed ? 'crashed' : 'exited', service: undefined, launcher: undefined, lastExit: exit });
+        save({ status: failed ? 'crashed' : 'exited', service: undefined, launcher: undefined, companions: undefined, lastExit: exit });
         break;
       }
       if (Date.now() - runStarted >= STABLE_MS) consecutiveFailures = 0;
       const delay = restartDelayMs(consecutiveFailures);
       consecutiveFailures += 1;
-      save({ status: 'backoff', service: undefined, launcher: undefined, lastExit: exit, restarts: state.restarts + 1 });
+      save({ status: 'backoff', service: undefined, launcher: undefined, companions: undefined, lastExit: exit, restarts: state.restarts + 1 });
       log(`restarting in ${delay} ms (restart ${state.restarts})`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);

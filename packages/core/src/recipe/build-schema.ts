@@ -32,6 +32,18 @@ const Release = z
   })
   .meta({ title: 'Release', description: 'A source release whose checksum the recipe knows.' });
 
+const SourceEdit = z
+  .strictObject({
+    file: RelativePath.meta({ description: 'File to edit, relative to the top of the source tree (e.g. "src/compat.h").' }),
+    find: z.string().min(1).meta({ description: 'Exact text to find (not a pattern). Every occurrence is replaced.' }),
+    replace: z.string().meta({ description: 'Text written in its place. An edit whose replacement is already in the file counts as applied and is skipped.' }),
+    reason: z.string().min(1).meta({ description: 'Why the source needs this edit; printed in the build log next to the edit.' }),
+  })
+  .superRefine((edit, context) => {
+    if (edit.find === edit.replace) context.addIssue({ code: 'custom', path: ['replace'], message: 'replace is the same text as find: the edit would change nothing' });
+  })
+  .meta({ title: 'Source edit', description: 'A literal find-and-replace applied to the unpacked source before it is built, e.g. a missing #include.' });
+
 const Variables = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'a make variable name is letters, digits and "_"' }), z.string());
 
 const SourceFile = z
@@ -69,6 +81,14 @@ const Profile = z
     description: z.string().meta({ description: 'One line saying what this profile builds.' }).optional(),
     prefix: jailPath('Where the built program is installed on the host (e.g. /usr/local/named); `--prefix` overrides it.'),
     directory: RelativePath.meta({ description: 'Subdirectory of the source tree the steps run in (default: the top).' }).optional(),
+    edits: z
+      .array(SourceEdit)
+      .meta({
+        description:
+          'Fixes applied to the source before it is built (old code on new compilers and 64-bit systems), in order, each reported in the build log. ' +
+          'An edit whose text is not in the file fails the build: the source is not the version the recipe was written for.',
+      })
+      .optional(),
     files: z.array(SourceFile).meta({ description: 'Files written into the source tree before the first step.' }).optional(),
     configure: z
       .array(z.string())
@@ -123,3 +143,4 @@ export type BuildProfile = z.infer<typeof Profile>;
 export type BuildRelease = z.infer<typeof Release>;
 export type BuildSourceFile = z.infer<typeof SourceFile>;
 export type BuildStep = z.infer<typeof Step>;
+export type SourceEdit = z.infer<typeof SourceEdit>;

@@ -35,6 +35,7 @@ export {
   type BuildSettings,
   type BuildSourceFile,
   type BuildStep,
+  type SourceEdit,
 } from './build-schema.js';
 export { didYouMean, editDistance } from './did-you-mean.js';
 export { OPTION_TYPES, OptionsSchema, type OptionDeclaration, type OptionType } from './options-schema.js';

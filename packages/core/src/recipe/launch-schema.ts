@@ -30,6 +30,29 @@ function unknownCapability(issue: { input?: unknown }): string {
 
 const Seconds = z.number().positive().max(86_400);
 
+const Companion = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]*$/, { error: (issue) => `companion name ${JSON.stringify(issue.input)} must be lower-case letters, digits and "-"` })
+      .meta({ description: 'What the companion is called in logs and state, e.g. "smtpfwdd".' }),
+    command: z
+      .array(z.string().min(1))
+      .min(1)
+      .meta({ description: 'Host program and arguments, kept in the foreground. `{root}` in an argument becomes the real path of the jail root.' }),
+  })
+  .superRefine((companion, context) => {
+    if (companion.command[0] !== undefined && !companion.command[0].startsWith('/')) {
+      context.addIssue({ code: 'custom', path: ['command', 0], message: `the program ${JSON.stringify(companion.command[0])} must be an absolute path on the host: no PATH search happens` });
+    }
+  })
+  .meta({
+    title: 'Companion',
+    description:
+      'A process that runs outside the jail beside the service, started once the service runs and stopped with it (Obtuse SMTPD\'s smtpfwdd, which hands the jail\'s spool to the host\'s mailer). ' +
+      'It runs as root in its own session with only PATH in its environment and drops its privileges itself: it is not fenced, so keep it small and trusted.',
+  });
+
 /** The recipe's `launch:` section: how the service is started, as whom, and with which fences. */
 export const LaunchSchema = z
   .strictObject({
@@ -95,6 +118,10 @@ export const LaunchSchema = z
       title: 'Ready timeout',
       description: '`start` fails when the service has not started, and its probes (all but `log`) have not passed, within this many seconds. Default 10.',
     }).optional(),
+    companions: z
+      .array(Companion)
+      .meta({ title: 'Companions', description: 'Processes outside the jail that start and stop with the service.' })
+      .optional(),
     sharedUser: z
       .boolean()
       .meta({
@@ -149,6 +176,7 @@ export interface NormalizedLaunch {
   restart: 'no' | 'on-failure';
   readyTimeoutSeconds: number;
   sharedUser: boolean;
+  companions: { name: string; command: string[] }[];
 }
 
 /** Fills the launch section's defaults. */
@@ -168,5 +196,6 @@ export function normalizeLaunch(launch: Launch): NormalizedLaunch {
     restart: launch.restart ?? 'no',
     readyTimeoutSeconds: launch.readyTimeoutSeconds ?? 10,
     sharedUser: launch.sharedUser ?? false,
+    companions: (launch.companions ?? []).map((companion) => ({ name: companion.name, command: [...companion.command] })),
   };
 }

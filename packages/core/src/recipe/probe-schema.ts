@@ -80,10 +80,10 @@ const SmtpProbe = z
     host,
     port: portWithDefault('TCP port of the mail server.', 25),
     expectBanner: regex('A pattern the 220 greeting must match.').optional(),
-    ehlo: z.string().min(1).default('jailwright.test').meta({ description: 'Name sent with EHLO. Default: "jailwright.test".' }),
+    ehlo: z.string().min(1).default('jailwright.test').meta({ description: 'Name sent with EHLO (or HELO). Default: "jailwright.test".' }),
     timeoutMs,
   })
-  .meta({ title: 'SMTP probe', description: 'Reads the 220 banner, sends EHLO and expects 250, then QUIT.' });
+  .meta({ title: 'SMTP probe', description: 'Reads the 220 banner, sends EHLO (HELO when the server answers EHLO with 500 or 502, as RFC 5321 §3.2 says) and expects 250, then QUIT.' });
 
 const TcpProbe = z
   .strictObject({

@@ -1,9 +1,6 @@
-import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditSeverity } from '../recipe/audit-schema.js';
 import { loadRecipe, parseRecipe, type LoadedRecipe } from '../recipe/load.js';
@@ -11,35 +8,14 @@ import { normalizeRecipe } from '../recipe/normalize.js';
 import { lintRecipe } from '../lint/lint-recipe.js';
 import type { Plan } from '../plan/types.js';
 import { processTree } from '../check/process-tree.js';
+import { JAILWRIGHT_CLI, runCommand, type CommandResult } from './helpers.js';
 import { planSnapshot } from './plan-snapshot.js';
-
-const execFileAsync = promisify(execFile);
-
-/** What a command printed and how it ended. */
-export interface CommandResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a program and returns its exit code and output, without throwing on failure. */
-export async function runProgram(file: string, args: readonly string[], options: { timeout?: number } = {}): Promise<CommandResult> {
-  try {
-    const { stdout, stderr } = await execFileAsync(file, args, { timeout: options.timeout ?? 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failure = error as { code?: number | string; stdout?: string; stderr?: string };
-    return { code: typeof failure.code === 'number' ? failure.code : -1, stdout: failure.stdout ?? '', stderr: failure.stderr ?? '' };
-  }
-}
 
 /** Runs a Node command line (a package's `dist/cli.js`, or core's) as a user would, without throwing on failure. */
 export function commandRunner(script: string, prefix: readonly string[] = []): (...args: string[]) => Promise<CommandResult> {
-  return (...args) => runProgram(process.execPath, [script, ...prefix, ...args]);
+  return (...args) => runCommand(process.execPath, [script, ...prefix, ...args], { timeout: 120_000 });
 }
 
-/** The jailwright command of this core. */
-export const JAILWRIGHT_CLI: string = fileURLToPath(new URL('./cli/main.js', import.meta.url));
 
 /** A service the kit started, handed to a recipe's own checks. */
 export interface RunningService {
@@ -140,8 +116,8 @@ export function describeRecipe(recipeFile: string, options: DescribeRecipeOption
       // Only the recipe's accounts, and only if this test created them: an operator's own (a jail of theirs) stay.
       const after = hostAccounts();
       const named = new Set([...(recipe?.recipe.jail.users ?? []).map((user) => user.name), ...(recipe?.recipe.launch?.user ? [recipe.recipe.launch.user] : [])]);
-      for (const user of named) if (after.users.has(user) && !accountsBefore.users.has(user)) await execFileAsync('userdel', [user]).catch(() => undefined);
-      for (const group of named) if (hostAccounts().groups.has(group) && !accountsBefore.groups.has(group)) await execFileAsync('groupdel', [group]).catch(() => undefined);
+      for (const user of named) if (after.users.has(user) && !accountsBefore.users.has(user)) await runCommand('userdel', [user]);
+      for (const group of named) if (hostAccounts().groups.has(group) && !accountsBefore.groups.has(group)) await runCommand('groupdel', [group]);
     });
 
     it(`builds, and the audit finds nothing at ${failOn} or above`, async () => {

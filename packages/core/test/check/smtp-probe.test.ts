@@ -15,7 +15,7 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 
-function fakeSmtp(options: { banner?: string; ehloReply?: string; silent?: boolean } = {}): Promise<FakeSmtp> {
+function fakeSmtp(options: { banner?: string; ehloReply?: string; heloReply?: string; silent?: boolean } = {}): Promise<FakeSmtp> {
   const commands: string[] = [];
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
@@ -30,6 +30,7 @@ function fakeSmtp(options: { banner?: string; ehloReply?: string; silent?: boole
         buffer = buffer.slice(end + 2);
         commands.push(command);
         if (/^EHLO /i.test(command)) socket.write(options.ehloReply ?? '250-mx.example.test greets you\r\n250-SIZE 10240000\r\n250 8BITMIME\r\n');
+        else if (/^HELO /i.test(command) && options.heloReply) socket.write(options.heloReply);
         else if (/^QUIT$/i.test(command)) socket.end('221 2.0.0 bye\r\n');
         else socket.write('502 5.5.2 command not recognized\r\n');
       }
@@ -76,11 +77,28 @@ describe('smtp probe', () => {
     expect(result).toMatchObject({ ok: false, actual: '554 mx.example.test no service / 554 go away' });
   });
 
-  it('fails when EHLO is refused, with the EHLO sent and the reply', async () => {
-    const server = await fakeSmtp({ ehloReply: '500 5.5.1 unrecognized command\r\n' });
+  it('fails when EHLO is refused other than as unknown, with the EHLO sent and the reply', async () => {
+    const server = await fakeSmtp({ ehloReply: '554 5.7.1 no service for you\r\n' });
     const result = await runProbe({ type: 'smtp', port: server.port, ehlo: 'probe.example' }, { root: '/' });
-    expect(result).toMatchObject({ ok: false, expected: `250 to EHLO probe.example from 127.0.0.1:${server.port}`, actual: '500 5.5.1 unrecognized command' });
+    expect(result).toMatchObject({ ok: false, expected: `250 to EHLO probe.example from 127.0.0.1:${server.port}`, actual: '554 5.7.1 no service for you' });
     expect(server.commands).toEqual(['EHLO probe.example']);
+  });
+
+  it('falls back to HELO when EHLO is not recognized (a plain SMTP server such as Obtuse SMTPD)', async () => {
+    const server = await fakeSmtp({ ehloReply: '500 Command unrecognized\r\n', heloReply: '250 mx.example.test Hello\r\n' });
+    const result = await runProbe({ type: 'smtp', port: server.port, ehlo: 'probe.example' }, { root: '/' });
+    expect(result).toMatchObject({ ok: true, actual: '220 mx.example.test ESMTP ready; HELO (EHLO refused: 500 Command unrecognized): 250 mx.example.test Hello' });
+    expect(server.commands).toEqual(['EHLO probe.example', 'HELO probe.example', 'QUIT']);
+  });
+
+  it('fails when HELO is refused too, saying EHLO was refused first', async () => {
+    const server = await fakeSmtp({ ehloReply: '502 5.5.2 not implemented\r\n' });
+    const result = await runProbe({ type: 'smtp', port: server.port, ehlo: 'probe.example' }, { root: '/' });
+    expect(result).toMatchObject({
+      ok: false,
+      expected: `250 to HELO probe.example (after EHLO was refused: 502 5.5.2 not implemented) from 127.0.0.1:${server.port}`,
+      actual: '502 5.5.2 command not recognized',
+    });
   });
 
   it('times out waiting for a banner that never comes, saying what it waited for', async () => {

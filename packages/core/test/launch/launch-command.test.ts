@@ -90,6 +90,7 @@ describe('the launch section of a recipe', () => {
       restart: 'no',
       readyTimeoutSeconds: 10,
       sharedUser: false,
+      companions: [],
     });
   });
 
