@@ -73,7 +73,7 @@ interface Result {
 
 /** Runs a command to completion (no shell); never throws. */
 function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = baseEnv()): Result {
-  const result = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 170_000 });
+  const result = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 420_000 }); // a release builds every package: minutes on a shared, loaded machine
   if (result.error) throw result.error;
   return { code: result.status ?? 128, stdout: result.stdout, stderr: result.stderr };
 }
