@@ -35,6 +35,12 @@ export const SMTPD_EDITS: SmtpdSourceEdit[] = [
   },
   {
     file: 'smtpd.c',
+    find: "    /* Need to do this while we're still root */\n",
+    replace: "    /* Need to do this while we're still root */\n    { int on = 1; (void) setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)); } /* jailwright */\n",
+    reason: '-D binds its port without SO_REUSEADDR: a restart within a minute of a session smtpd closed (QUIT) finds the port in TIME_WAIT and exits 71 (EADDRINUSE)',
+  },
+  {
+    file: 'smtpd.c',
     find: '    rval = fork();\n    if ( rval > 0 ) {\n\t/* Parent - just exit */',
     replace: '    rval = 0; /* jailwright: -D stays in the foreground under the supervisor */\n    if ( rval > 0 ) {\n\t/* Parent - just exit */',
     reason: `-D forks once to go to the background; ${FOREGROUND}`,

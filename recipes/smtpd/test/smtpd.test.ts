@@ -150,7 +150,8 @@ describe.skipIf(!isRoot || !source)('Obtuse SMTPD built from JAILWRIGHT_SMTPD_SO
   });
 
   it('a message submitted lands in the spool, then reaches the mailer with -oiTrue -f <from> <rcpt> and its body', async () => {
-    expect((await jailwright('start', recipe, '--root', root)).code).toBe(0);
+    const restarted = await jailwright('start', recipe, '--root', root);
+    expect(restarted.code, restarted.stderr + restarted.stdout).toBe(0);
     const body = `Subject: jailed\r\n\r\nhello from the test ${process.pid}\r\n.`;
     const socket = connect(port, '127.0.0.1');
     socket.setEncoding('latin1');
