@@ -8,6 +8,9 @@ export interface SmtpdSourceEdit {
   reason: string;
 }
 
+const SIGTERM_REASON =
+  'smtpd sets no SIGTERM handler, and as pid 1 of its pid namespace it gets no signal it has no handler for: stop\'s SIGTERM was ignored and every stop waited for the SIGKILL after the timeout';
+
 const FOREGROUND = 'the supervisor watches the process it started: a daemon that forks and lets its parent exit looks like a crash (and as pid 1 of its pid namespace, smtpd would take its child down with it)';
 
 /**
@@ -44,6 +47,18 @@ export const SMTPD_EDITS: SmtpdSourceEdit[] = [
     find: '    rval = fork();\n    if ( rval > 0 ) {\n\t/* Parent - just exit */',
     replace: '    rval = 0; /* jailwright: -D stays in the foreground under the supervisor */\n    if ( rval > 0 ) {\n\t/* Parent - just exit */',
     reason: `-D forks once to go to the background; ${FOREGROUND}`,
+  },
+  {
+    file: 'smtpd.c',
+    find: '/*\n * The brains of this operation\n */\n',
+    replace: '/* jailwright: stop on SIGTERM */\nstatic void\njailwright_stop(int s)\n{\n  _exit(EX_OK);\n}\n\n/*\n * The brains of this operation\n */\n',
+    reason: `a SIGTERM handler for -D (defined here); ${SIGTERM_REASON}`,
+  },
+  {
+    file: 'smtpd.c',
+    find: '    failures = 0;\n    syslog(LOG_INFO,"smtpd running in daemon mode - ready to accept connections");\n',
+    replace: '    signal(SIGTERM, jailwright_stop); /* jailwright */\n    failures = 0;\n    syslog(LOG_INFO,"smtpd running in daemon mode - ready to accept connections");\n',
+    reason: `a SIGTERM handler for -D (installed here); ${SIGTERM_REASON}`,
   },
   {
     file: 'smtpfwdd.c',

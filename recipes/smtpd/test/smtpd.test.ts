@@ -146,6 +146,8 @@ describe.skipIf(!isRoot || !source)('Obtuse SMTPD built from JAILWRIGHT_SMTPD_SO
 
     const stopped = await jailwright('stop', recipe, '--root', root);
     expect(stopped.code).toBe(0);
+    // smtpd is pid 1 of its pid namespace: without the recipe's SIGTERM handler the stop signal is ignored and the SIGKILL after the timeout ends it.
+    expect(readFileSync(path.join(parent, '.smtpd.jailwright/launch/supervisor.log'), 'utf8')).not.toMatch(/outlived \d+ ms: SIGKILL/);
     expect(existsSync(`/proc/${companion.pid}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${companion.pid}/status`, 'utf8'))).toBe(false);
   });
 
