@@ -146,11 +146,14 @@ describe.skipIf(!isRoot || !source)('Obtuse SMTPD built from JAILWRIGHT_SMTPD_SO
 
     const stopped = await jailwright('stop', recipe, '--root', root);
     expect(stopped.code).toBe(0);
+    // smtpd is pid 1 of its pid namespace: without the recipe's SIGTERM handler the stop signal is ignored and the SIGKILL after the timeout ends it.
+    expect(readFileSync(path.join(parent, '.smtpd.jailwright/launch/supervisor.log'), 'utf8')).not.toMatch(/outlived \d+ ms: SIGKILL/);
     expect(existsSync(`/proc/${companion.pid}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${companion.pid}/status`, 'utf8'))).toBe(false);
   });
 
   it('a message submitted lands in the spool, then reaches the mailer with -oiTrue -f <from> <rcpt> and its body', async () => {
-    expect((await jailwright('start', recipe, '--root', root)).code).toBe(0);
+    const restarted = await jailwright('start', recipe, '--root', root);
+    expect(restarted.code, restarted.stderr + restarted.stdout).toBe(0);
     const body = `Subject: jailed\r\n\r\nhello from the test ${process.pid}\r\n.`;
     const socket = connect(port, '127.0.0.1');
     socket.setEncoding('latin1');
