@@ -23,15 +23,24 @@ async function fingerprint(paths: string[]): Promise<string> {
 describe.skipIf(!isRoot)('hostile recipes and jail roots are refused or handled, and nothing is written outside the root', () => {
   let parent: string;
   let cleanup: () => Promise<void>;
-  const watched = ['/etc', '/etc/passwd', '/etc/hosts', '/usr/bin', '/var/www', '/escape'];
+  // What a build led out of its root would write over: the files a jail's etc holds, a binary directory,
+  // a document root, a path named "escape". /etc/passwd and /etc/group are checked by their accounts instead of
+  // their bytes, since other test files (run in parallel) add and remove their own jw-* accounts meanwhile.
+  const watched = ['/etc/hosts', '/etc/nsswitch.conf', '/etc/localtime', '/usr/bin', '/var/www', '/escape'];
+  const hostAccounts = async (file: string) =>
+    new Set((await readFile(file, 'utf8')).split('\n').map((line) => line.split(':')[0]!).filter((name) => name && !/^(jw|jailwright)/.test(name)));
   let before: string;
+  let accountsBefore: Set<string>[];
   beforeAll(async () => {
     ({ parent, cleanup } = await makeJailParent());
     before = await fingerprint(watched);
+    accountsBefore = await Promise.all(['/etc/passwd', '/etc/group'].map(hostAccounts));
   });
   afterAll(async () => {
     try {
       expect(await fingerprint(watched)).toBe(before);
+      // A jail's passwd written over the host's would hold nobody alone: every host account must still be there.
+      expect(await Promise.all(['/etc/passwd', '/etc/group'].map(hostAccounts))).toEqual(accountsBefore);
     } finally {
       await cleanup?.();
     }

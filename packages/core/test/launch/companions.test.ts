@@ -93,6 +93,8 @@ syslog: { method: none }
     expect(commandLine(companion.pid)).toBe(`/bin/sh -c sleep 3601 & wait watcher ${readlinkSync(`/proc/${service.pid}/root`)}`);
     await until(() => readFileSync(`/proc/${companion.pid}/task/${companion.pid}/children`, 'utf8').trim() !== '', 2000);
     const grandchild = Number(readFileSync(`/proc/${companion.pid}/task/${companion.pid}/children`, 'utf8').trim());
+    // The shell forks, then the child execs sleep: until then the child still shows the shell's command line.
+    await until(() => commandLine(grandchild) === 'sleep 3601', 2000);
     expect(commandLine(grandchild)).toBe('sleep 3601');
     const status = await jailwright('status', recipe, '--root', root);
     expect(status.stdout).toContain(`companion watcher pid ${companion.pid}, outside the jail`);
