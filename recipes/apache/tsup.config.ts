@@ -1,11 +1,4 @@
 import { defineConfig } from 'tsup';
+import { recipeTsupConfig } from '../../scripts/recipe-tsup.mjs';
 
-export default defineConfig({
-  entry: ['src/index.ts', 'src/cli.ts'],
-  format: ['esm'],
-  target: 'node20',
-  platform: 'node',
-  dts: true,
-  sourcemap: true,
-  clean: true,
-});
+export default defineConfig(recipeTsupConfig);
