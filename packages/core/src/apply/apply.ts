@@ -417,8 +417,7 @@ async function copyFile(target: string, operation: CopyFile, previous: KnownCont
   if (operation.link === 'hard' && sameAsHost) {
     try {
       await link(source.path, target);
-      // The link is the host inode: when its stamp still holds, the previous build's hash is its content's.
-      if (known && stampOf(source.path, 'lstat') === known.stamp) return { entry: { ...entry, size: known.size, sha256: known.sha256, hardLinked: true }, bytes: 0 };
+      // Read back, always: linking moves the host file's ctime, so its stamp never matches a previous build's.
       const content = await readFile(target);
       return { entry: { ...entry, size: content.length, sha256: sha256(content), hardLinked: true }, bytes: 0 };
     } catch (error) {

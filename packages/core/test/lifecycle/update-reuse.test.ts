@@ -99,6 +99,19 @@ describe.skipIf(!isRoot)('a rebuild takes the hash of an unchanged host file fro
     await writeFile(`${after.directory}.manifest.json`, JSON.stringify(restored));
   });
 
+  it('with --link hard, a rebuild links again and writes the entries a cold hard-linked build writes', async () => {
+    const linkedRoot = path.join(parent, 'jwreuse-linked');
+    await buildJail({ recipe, root: linkedRoot, link: 'hard', audit: false, symbols: false });
+    await buildJail({ recipe, root: linkedRoot, link: 'hard', force: true, audit: false, symbols: false });
+    const rebuilt = await current(linkedRoot);
+    expect(rebuilt.manifest.entries.filter((entry) => entry.hardLinked).map((entry) => entry.path)).toContain(data);
+    const coldRoot = path.join(parent, 'jwreuse-linked-cold');
+    await buildJail({ recipe, root: coldRoot, link: 'hard', audit: false, symbols: false });
+    // Entries only: every link moves the host files' ctime, so the input stamps differ between any two hard-linked builds.
+    expect(comparable(rebuilt.manifest, hostFiles.parent).entries).toEqual(comparable((await current(coldRoot)).manifest, hostFiles.parent).entries);
+    expect(await compareWithManifest(rebuilt.directory, rebuilt.manifest)).toEqual([]);
+  });
+
   it('a host file rewritten in place with its size and mtime kept is read and hashed again (its ctime moved)', async () => {
     const before = await stat(data);
     execFileSync('touch', ['-r', data, `${data}.times`]);
