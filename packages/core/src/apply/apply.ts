@@ -26,6 +26,7 @@ import {
   type ManifestEntry,
   planDigest,
   readManifest,
+  recordedLstatStamps,
 } from './manifest.js';
 import { assertRoot, assertSafeParents } from './root-safety.js';
 import { outermost, serviceDataDirectories } from './service-data.js';
@@ -385,8 +386,7 @@ interface KnownContent {
 
 /** The host files of the previous generation whose content its manifest records, by host path. */
 function knownContents(manifest: Manifest): Map<string, KnownContent> {
-  const stamps = new Map<string, string>();
-  for (const [path, kind, stamp] of manifest.inputs?.paths ?? []) if (kind === 'lstat' && stamp !== null) stamps.set(path, stamp);
+  const stamps = recordedLstatStamps(manifest);
   const known = new Map<string, KnownContent>();
   for (const entry of manifest.entries) {
     const stamp = entry.source && stamps.get(entry.source.path);

@@ -1,5 +1,5 @@
 import { lstat } from 'node:fs/promises';
-import type { Manifest, ManifestEntry } from '../apply/manifest.js';
+import { recordedLstatStamps, type Manifest, type ManifestEntry } from '../apply/manifest.js';
 import { stampOf } from '../host/input-stamps.js';
 import { finding, type Finding } from './finding.js';
 import { hashRegularFile } from './jail-files.js';
@@ -31,7 +31,7 @@ export async function hostInodeFindings(entries: readonly JailEntry[], manifest:
 /** Copied files whose content no longer matches their host source (sha256 of both, now): stale after a host upgrade. */
 export async function differsFromHostFindings(directory: string, entries: readonly JailEntry[], manifest: Manifest): Promise<Finding[]> {
   const present = new Map(entries.map((entry) => [entry.path, entry]));
-  const hostStamps = new Map((manifest.inputs?.paths ?? []).flatMap(([path, kind, stamp]) => (kind === 'lstat' && stamp !== null ? [[path, stamp] as const] : [])));
+  const hostStamps = recordedLstatStamps(manifest);
   const findings: Finding[] = [];
   for (const entry of manifest.entries) {
     const jail = present.get(entry.path);
