@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { chmod, chown, lchown, link, lstat, mkdir, open, readdir, readFile, realpath, rename, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, copyFile as kernelCopy, lchown, link, lstat, mkdir, open, readdir, readFile, realpath, rename, rm, rmdir, symlink, unlink, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { JailwrightError } from '../errors.js';
 import type { CopyFile, MakeDevice, Operation, Plan, WriteFile } from '../plan/types.js';
+import { stampOf } from '../host/input-stamps.js';
 import { acquireBuildLock } from './build-lock.js';
 import { pinnedGenerations } from './generation-pins.js';
 import {
@@ -25,6 +26,7 @@ import {
   type ManifestEntry,
   planDigest,
   readManifest,
+  recordedLstatStamps,
 } from './manifest.js';
 import { assertRoot, assertSafeParents } from './root-safety.js';
 import { carriedDataDirectories } from './service-data.js';
@@ -84,12 +86,12 @@ export async function applyPlan(plan: Plan, root: string, options: ApplyOptions)
     const pinned = pinnedGenerations(layout.state);
     await removeLeftovers(layout, new Set([...pinned, ...(previous ? [previous.generation] : [])]));
     const digest = planDigest(plan);
+    const previousManifest = previous ? await readManifest(manifestPath(layout, previous.generation)) : undefined;
     if (previous && !options.force) {
-      const previousManifest = manifestPath(layout, previous.generation);
-      const manifest = await readManifest(previousManifest);
+      const manifest = previousManifest;
       if (manifest?.planDigest === digest && jailMatchesStamps(previous.directory, manifest)) {
         // Same jail from changed inputs (a file touched, not changed): remember the new stamps for the fast check.
-        await writeManifest(previousManifest, { ...manifest, inputs: options.inputs });
+        await writeManifest(manifestPath(layout, previous.generation), { ...manifest, inputs: options.inputs });
         return {
           changed: false,
           root: layout.root,
@@ -103,7 +105,8 @@ export async function applyPlan(plan: Plan, root: string, options: ApplyOptions)
     }
     const generation = generationName((previous ? (generationNumber(previous.generation) ?? 0) : 0) + 1);
     const staging = posix.join(layout.state, `staging-${process.pid}`);
-    const { entries, bytesCopied } = await buildTree(staging, plan.operations, options.onProgress);
+    const known = previousManifest ? knownContents(previousManifest) : new Map<string, KnownContent>();
+    const { entries, bytesCopied } = await buildTree(staging, plan.operations, known, options.onProgress);
     if (previous) await carryServiceData(previous.directory, staging, entries);
     const manifest: Manifest = {
       format: 1,
@@ -283,6 +286,7 @@ async function isEmptyDirectory(path: string): Promise<boolean> {
 async function buildTree(
   staging: string,
   operations: readonly Operation[],
+  known: ReadonlyMap<string, KnownContent>,
   onProgress: ((done: number, total: number) => void) | undefined,
 ): Promise<{ entries: ManifestEntry[]; bytesCopied: number }> {
   await rm(staging, { recursive: true, force: true });
@@ -303,7 +307,7 @@ async function buildTree(
   await forEachConcurrently(others, PARALLEL_COPIES, async (operation) => {
     assertParentCreated(operation.path, createdDirectories);
     const target = posix.join(staging, operation.path);
-    const result = await createEntry(target, operation);
+    const result = await createEntry(target, operation, known);
     bytesCopied += result.bytes;
     entries.set(operation.path, { ...result.entry, jail: jailStamp(await lstat(target)) });
     report();
@@ -342,7 +346,11 @@ function assertParentCreated(path: string, createdDirectories: ReadonlySet<strin
   }
 }
 
-async function createEntry(target: string, operation: Exclude<Operation, { kind: 'directory' }>): Promise<{ entry: Omit<ManifestEntry, 'jail'>; bytes: number }> {
+async function createEntry(
+  target: string,
+  operation: Exclude<Operation, { kind: 'directory' }>,
+  known: ReadonlyMap<string, KnownContent>,
+): Promise<{ entry: Omit<ManifestEntry, 'jail'>; bytes: number }> {
   const base = { path: operation.path, type: entryType(operation) };
   switch (operation.kind) {
     case 'symlink':
@@ -361,23 +369,71 @@ async function createEntry(target: string, operation: Exclude<Operation, { kind:
       return { entry: { ...base, mode: operation.mode, uid: operation.uid, gid: operation.gid, size: content.length, sha256: sha256(content) }, bytes: 0 };
     }
     case 'copy':
-      return copyFile(target, operation);
+      return copyFile(target, operation, known.get(operation.source.path));
   }
 }
 
-async function copyFile(target: string, operation: CopyFile): Promise<{ entry: Omit<ManifestEntry, 'jail'>; bytes: number }> {
+/**
+ * A host file the previous generation copied, with the sha256 and size its manifest recorded and the
+ * host file's full stamp (inode, size, mtime, ctime, mode, owner) taken before that build read it.
+ */
+interface KnownContent {
+  source: CopyFile['source'];
+  stamp: string;
+  size: number;
+  sha256: string;
+}
+
+/** The host files of the previous generation whose content its manifest records, by host path. */
+function knownContents(manifest: Manifest): Map<string, KnownContent> {
+  const stamps = recordedLstatStamps(manifest);
+  const known = new Map<string, KnownContent>();
+  for (const entry of manifest.entries) {
+    const stamp = entry.source && stamps.get(entry.source.path);
+    if (entry.type !== 'file' || !entry.source || !stamp || entry.sha256 === undefined || entry.size === undefined) continue;
+    known.set(entry.source.path, { source: entry.source, stamp, size: entry.size, sha256: entry.sha256 });
+  }
+  return known;
+}
+
+/**
+ * The previous build's sha256 of this host file, when the file is provably the one it read: the plan saw
+ * the same source, and its stamp now is the one recorded before the previous build read it (ctime moves on
+ * any write and cannot be set back). Undefined otherwise, and the file is read and hashed as in a cold build.
+ */
+function unchangedContent(operation: CopyFile, known: KnownContent | undefined): KnownContent | undefined {
+  if (!known) return undefined;
+  const [now, then] = [operation.source, known.source];
+  const samePlan =
+    now.size === then.size && now.mtimeMs === then.mtimeMs && now.ino === then.ino && now.dev === then.dev && now.mode === then.mode && now.uid === then.uid && now.gid === then.gid;
+  return samePlan && known.size === now.size && stampOf(now.path, 'lstat') === known.stamp ? known : undefined;
+}
+
+async function copyFile(target: string, operation: CopyFile, previous: KnownContent | undefined): Promise<{ entry: Omit<ManifestEntry, 'jail'>; bytes: number }> {
   const source = operation.source;
   const entry = { path: operation.path, type: 'file' as const, mode: operation.mode, uid: operation.uid, gid: operation.gid, source: source };
   const sameAsHost = operation.mode === (source.mode & 0o7777) && operation.uid === source.uid && operation.gid === source.gid;
+  const known = unchangedContent(operation, previous);
   if (operation.link === 'hard' && sameAsHost) {
     try {
       await link(source.path, target);
+      // Read back, always: linking moves the host file's ctime, so its stamp never matches a previous build's.
       const content = await readFile(target);
       return { entry: { ...entry, size: content.length, sha256: sha256(content), hardLinked: true }, bytes: 0 };
     } catch (error) {
       // A jail on another filesystem than the host file: copy instead.
       if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
     }
+  }
+  if (known) {
+    // An unchanged host file the previous build hashed: a kernel copy, no read into JS, no hash. The stamp is
+    // checked again after the copy, so a file changed while it was being copied is read and hashed instead.
+    await kernelCopy(source.path, target, constants.COPYFILE_EXCL);
+    if (stampOf(source.path, 'lstat') === known.stamp) {
+      await settleCopy(target, operation, source.mtimeMs / 1000);
+      return { entry: { ...entry, size: known.size, sha256: known.sha256 }, bytes: known.size };
+    }
+    await unlink(target);
   }
   // Read once, then write and hash the same bytes: the manifest describes exactly what was written.
   // (Measured against a kernel copy followed by a read-back for the hash: this is faster.)
@@ -394,6 +450,18 @@ async function writeNewFile(target: string, content: Buffer, operation: CopyFile
     await handle.chown(operation.uid, operation.gid);
     await handle.chmod(operation.mode);
     if (mtimeSeconds !== undefined) await handle.utimes(mtimeSeconds, mtimeSeconds);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Gives a file this build just created (never through a symlink) its owner, then its mode, then its mtime. */
+async function settleCopy(target: string, operation: CopyFile, mtimeSeconds: number): Promise<void> {
+  const handle = await open(target, constants.O_WRONLY | constants.O_NOFOLLOW);
+  try {
+    await handle.chown(operation.uid, operation.gid);
+    await handle.chmod(operation.mode);
+    await handle.utimes(mtimeSeconds, mtimeSeconds);
   } finally {
     await handle.close();
   }

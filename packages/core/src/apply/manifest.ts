@@ -79,6 +79,13 @@ export function jailStamp(info: Stats): JailStamp {
   return { ino: info.ino, size: info.size, mtimeMs: info.mtimeMs, ctimeMs: info.ctimeMs };
 }
 
+/** The stamps the build recorded before reading, of the host paths it lstat'ed (a copied file's source among them), by path. */
+export function recordedLstatStamps(manifest: Manifest): Map<string, string> {
+  const stamps = new Map<string, string>();
+  for (const [path, kind, stamp] of manifest.inputs?.paths ?? []) if (kind === 'lstat' && stamp !== null) stamps.set(path, stamp);
+  return stamps;
+}
+
 /** The manifest entry type of an operation. */
 export function entryType(operation: Operation): ManifestEntry['type'] {
   switch (operation.kind) {

@@ -1,5 +1,6 @@
 import { lstat } from 'node:fs/promises';
-import type { Manifest, ManifestEntry } from '../apply/manifest.js';
+import { recordedLstatStamps, type Manifest, type ManifestEntry } from '../apply/manifest.js';
+import { stampOf } from '../host/input-stamps.js';
 import { finding, type Finding } from './finding.js';
 import { hashRegularFile } from './jail-files.js';
 import type { JailEntry } from './walk-jail.js';
@@ -30,14 +31,28 @@ export async function hostInodeFindings(entries: readonly JailEntry[], manifest:
 /** Copied files whose content no longer matches their host source (sha256 of both, now): stale after a host upgrade. */
 export async function differsFromHostFindings(directory: string, entries: readonly JailEntry[], manifest: Manifest): Promise<Finding[]> {
   const present = new Map(entries.map((entry) => [entry.path, entry]));
+  const hostStamps = recordedLstatStamps(manifest);
   const findings: Finding[] = [];
   for (const entry of manifest.entries) {
     const jail = present.get(entry.path);
     if (entry.type !== 'file' || !entry.source || !jail?.info.isFile()) continue;
+    if (unchangedSinceBuild(jail, entry, hostStamps.get(entry.source.path))) continue;
     const difference = await compareWithSource(jail, entry);
     if (difference) findings.push(finding('differs-from-host', entry.path, difference, `rebuild the jail (jailwright build) to take the host's current ${entry.source.path}`));
   }
   return findings;
+}
+
+/**
+ * True when neither side can differ from the content the manifest records, so nothing needs reading: the jail
+ * file still has the stamp the build took after writing it, and the host file still has the stamp the build
+ * recorded before it read it (ctime moves on every write and cannot be set back). Right after a build, that
+ * is every file.
+ */
+function unchangedSinceBuild(jail: JailEntry, entry: ManifestEntry, hostStampThen: string | undefined): boolean {
+  const info = jail.info;
+  const jailHolds = info.ino === entry.jail.ino && info.size === entry.jail.size && info.mtimeMs === entry.jail.mtimeMs && info.ctimeMs === entry.jail.ctimeMs;
+  return jailHolds && entry.sha256 !== undefined && hostStampThen !== undefined && stampOf(entry.source!.path, 'lstat') === hostStampThen;
 }
 
 async function compareWithSource(jail: JailEntry, entry: ManifestEntry): Promise<string | undefined> {

@@ -98,4 +98,26 @@ describe.skipIf(!isRoot)('jailwright audit: copies that no longer match the host
       expect.objectContaining({ severity: 'low', path: vanished, why: expect.stringMatching(/is gone/) }),
     ]);
   });
+
+  it('finds what an unread stamp check could miss: a host file rewritten with its size and mtime kept, a jail copy rewritten', async () => {
+    // Right after a build the audit reads nothing (both sides have the stamps the build recorded); these change only what reading finds.
+    const rewritten = path.join(parent, 'rewritten.conf');
+    const tampered = path.join(parent, 'tampered.conf');
+    await writeFile(rewritten, 'version 1\n');
+    await writeFile(tampered, 'original\n');
+    const recipe = await writeRecipe(parent, 'stamps', `specVersion: 1\nname: stamps\njail:\n  files: [${rewritten}, ${tampered}]\n`);
+    const root = path.join(parent, 'stamps');
+    expect((await jailwright('build', recipe, '--root', root)).code).toBe(0);
+    const clean = JSON.parse((await jailwright('audit', root, '--json')).stdout) as JsonReport;
+    expect(clean.findings.filter((item) => item.check === 'differs-from-host')).toEqual([]);
+    spawnSync('touch', ['-r', rewritten, `${rewritten}.times`]);
+    await writeFile(rewritten, 'version 2\n');
+    spawnSync('touch', ['-r', `${rewritten}.times`, rewritten]);
+    await writeFile(path.join(root, tampered), 'modified\n');
+    const report = JSON.parse((await jailwright('audit', root, '--json')).stdout) as JsonReport & { findings: { why: string }[] };
+    expect(report.findings.filter((item) => item.check === 'differs-from-host')).toEqual([
+      expect.objectContaining({ path: rewritten, why: expect.stringMatching(/host file changed since the build/) }),
+      expect.objectContaining({ path: tampered, why: expect.stringMatching(/jail copy was changed after the build/) }),
+    ]);
+  });
 });
