@@ -1,5 +1,4 @@
 import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditSeverity } from '../recipe/audit-schema.js';
@@ -8,7 +7,7 @@ import { normalizeRecipe } from '../recipe/normalize.js';
 import { lintRecipe } from '../lint/lint-recipe.js';
 import type { Plan } from '../plan/types.js';
 import { processTree } from '../check/process-tree.js';
-import { JAILWRIGHT_CLI, runCommand, type CommandResult } from './helpers.js';
+import { JAILWRIGHT_CLI, makeJailParent, runCommand, type CommandResult } from './helpers.js';
 import { planSnapshot } from './plan-snapshot.js';
 
 /** Runs a Node command line (a package's `dist/cli.js`, or core's) as a user would, without throwing on failure. */
@@ -28,12 +27,33 @@ export interface RunningService {
   jailwright(command: string, ...args: string[]): Promise<CommandResult>;
 }
 
+/**
+ * Something the root tests need: a host file (a program installed from the distribution), or an environment
+ * variable (a source to compile, which CI does not have). When one is missing the root tests skip, saying `install`.
+ */
+export type RecipeRequirement = { path: string; install: string } | { env: string; install: string };
+
+/** What `prepare` made for the root tests; everything is optional. */
+export interface PreparedRecipe {
+  /** The recipe the root tests build instead of the package's (e.g. one naming the compiled prefix and a free port). */
+  recipeFile?: string;
+  /** Runs after the jail stopped and before its parent is removed (e.g. removing the compiled prefix). */
+  cleanup?: () => Promise<void>;
+}
+
 /** How `describeRecipe` tests a recipe. */
 export interface DescribeRecipeOptions {
   /** Lowest audit severity that fails (default "high", as `build` uses). */
   auditFailOn?: Exclude<AuditSeverity, 'low'>;
-  /** Host files the service needs; when one is missing, the root tests skip, saying what to install. */
-  requires?: readonly { path: string; install: string }[];
+  /** What the root tests need (host files, environment variables); when one is missing they skip, saying what to do. */
+  requires?: readonly RecipeRequirement[];
+  /**
+   * Runs once before the root build, as root, with every `requires` present: e.g. `jailwright compile` from the
+   * source an environment variable names. `parent` is the scratch directory the jail is built in (removed afterwards);
+   * `jailwright` runs core's command (timeout 10 minutes: compiles are slow on a loaded machine). Every command of the
+   * root tests runs with JAILWRIGHT_STATE_DIR in `parent`, so `compile`'s record leaves the host's /var/lib/jailwright alone.
+   */
+  prepare?: (context: { parent: string; jailwright: (...args: string[]) => Promise<CommandResult> }) => Promise<PreparedRecipe | void>;
   /** Where the plan snapshot is stored, relative to the test file (default `__snapshots__/<name>.plan.txt`). */
   planSnapshotFile?: string;
   /** The recipe's own checks while its service runs: the answer it gives, the log line it writes. */
@@ -89,33 +109,45 @@ export function describeRecipe(recipeFile: string, options: DescribeRecipeOption
     });
   });
 
-  const missing = (options.requires ?? []).filter((requirement) => !existsSync(requirement.path));
+  const missing = (options.requires ?? []).filter((requirement) => ('env' in requirement ? !process.env[requirement.env] : !existsSync(requirement.path)));
   const probed = (recipe?.recipe.probes ?? []).some((probe) => SERVICE_PROBES.has(probe.type));
+  const what = (requirement: RecipeRequirement) => ('env' in requirement ? `${requirement.env} is not set` : `${requirement.path} is missing`);
   const skip = !isRoot ? 'it needs root (chroot, namespaces, host accounts); CI runs it as root'
-    : missing.length > 0 ? `${missing.map((requirement) => requirement.path).join(', ')} missing (${missing.map((requirement) => requirement.install).join('; ')})`
+    : missing.length > 0 ? missing.map((requirement) => `${what(requirement)} (${requirement.install})`).join('; ')
     : !probed ? 'the recipe has no probe of its service yet'
     : undefined;
   if (skip) console.warn(`skipping the ${name} build-to-stop test: ${skip}`);
 
   describe.skipIf(skip !== undefined)(`recipe ${name} as root: build, start, probes, non-root in the jail, stop`, () => {
-    let parent: string;
+    let parent: string | undefined;
+    let cleanupParent: (() => Promise<void>) | undefined;
     let root: string;
     let pids: number[] = [];
     let accountsBefore: { users: Set<string>; groups: Set<string> };
-    const run = (command: string, ...args: string[]) => cli(command, recipeFile, '--root', root, ...args);
+    let prepared: PreparedRecipe = {};
+    let built: LoadedRecipe | undefined = recipe;
+    const core = (timeout: number, ...args: string[]) =>
+      runCommand(process.execPath, [JAILWRIGHT_CLI, ...args], { timeout, env: { ...process.env, JAILWRIGHT_STATE_DIR: path.join(parent!, 'state') } });
+    const coreCli = (...args: string[]) => core(120_000, ...args);
+    const buildFile = () => prepared.recipeFile ?? recipeFile;
+    const run = (command: string, ...args: string[]) => coreCli(command, buildFile(), '--root', root, ...args);
 
     beforeAll(async () => {
       accountsBefore = hostAccounts();
-      parent = await mkdtemp(`/var/lib/jailwright-${name}-test-`);
-      await chmod(parent, 0o755);
+      ({ parent, cleanup: cleanupParent } = await makeJailParent(`jailwright-${name}-test-`));
       root = path.join(parent, name);
+      if (options.prepare) {
+        prepared = (await options.prepare({ parent, jailwright: (...args) => core(600_000, ...args) })) ?? {};
+        if (prepared.recipeFile) built = await loadRecipe(prepared.recipeFile);
+      }
     });
     afterAll(async () => {
       if (root) await run('stop');
-      if (parent) await rm(parent, { recursive: true, force: true });
+      await prepared.cleanup?.();
+      await cleanupParent?.();
       // Only the recipe's accounts, and only if this test created them: an operator's own (a jail of theirs) stay.
       const after = hostAccounts();
-      const named = new Set([...(recipe?.recipe.jail.users ?? []).map((user) => user.name), ...(recipe?.recipe.launch?.user ? [recipe.recipe.launch.user] : [])]);
+      const named = new Set([...(built?.recipe.jail.users ?? []).map((user) => user.name), ...(built?.recipe.launch?.user ? [built.recipe.launch.user] : [])]);
       for (const user of named) if (after.users.has(user) && !accountsBefore.users.has(user)) await runCommand('userdel', [user]);
       for (const group of named) if (hostAccounts().groups.has(group) && !accountsBefore.groups.has(group)) await runCommand('groupdel', [group]);
     });
@@ -124,7 +156,7 @@ export function describeRecipe(recipeFile: string, options: DescribeRecipeOption
       const built = await run('build', '--audit-fail-on', failOn);
       expect(built.stderr).toBe('');
       expect(built.code).toBe(0);
-      const audit = await cli('audit', root, '--recipe', recipeFile, '--fail-on', failOn, '--json');
+      const audit = await coreCli('audit', root, '--recipe', buildFile(), '--fail-on', failOn, '--json');
       const report = JSON.parse(audit.stdout) as { findings: { severity: string; check: string; path: string; allowed?: unknown }[] };
       const failing = report.findings.filter((finding) => !finding.allowed && severityRank(finding.severity) >= severityRank(failOn));
       expect(failing).toEqual([]);
@@ -155,7 +187,7 @@ export function describeRecipe(recipeFile: string, options: DescribeRecipeOption
         expect(readlinkSync(`/proc/${pid}/root`), `process ${pid} is rooted in the jail`).toBe(jail);
       }
       if (options.whileRunning) {
-        await options.whileRunning({ root, pid: status.servicePid!, recipe: recipe!, jailwright: (command, ...args) => run(command, ...args) });
+        await options.whileRunning({ root, pid: status.servicePid!, recipe: built!, jailwright: (command, ...args) => run(command, ...args) });
       }
     });
 
@@ -173,7 +205,7 @@ export function describeRecipe(recipeFile: string, options: DescribeRecipeOption
     });
 
     it.skipIf(!options.afterStop)("passes the recipe's own checks once stopped", async () => {
-      await options.afterStop!({ root, recipe: recipe!, jailwright: (command, ...args) => run(command, ...args) });
+      await options.afterStop!({ root, recipe: built!, jailwright: (command, ...args) => run(command, ...args) });
     });
   });
 }
