@@ -109,13 +109,7 @@ export function describeRecipe(recipeFile: string, options: DescribeRecipeOption
     });
   });
 
-  const missing = (options.requires ?? []).filter((requirement) => ('env' in requirement ? !process.env[requirement.env] : !existsSync(requirement.path)));
-  const probed = (recipe?.recipe.probes ?? []).some((probe) => SERVICE_PROBES.has(probe.type));
-  const what = (requirement: RecipeRequirement) => ('env' in requirement ? `${requirement.env} is not set` : `${requirement.path} is missing`);
-  const skip = !isRoot ? 'it needs root (chroot, namespaces, host accounts); CI runs it as root'
-    : missing.length > 0 ? missing.map((requirement) => `${what(requirement)} (${requirement.install})`).join('; ')
-    : !probed ? 'the recipe has no probe of its service yet'
-    : undefined;
+  const skip = rootTestsSkipReason(recipe, options.requires ?? [], isRoot);
   if (skip) console.warn(`skipping the ${name} build-to-stop test: ${skip}`);
 
   describe.skipIf(skip !== undefined)(`recipe ${name} as root: build, start, probes, non-root in the jail, stop`, () => {
@@ -208,6 +202,19 @@ export function describeRecipe(recipeFile: string, options: DescribeRecipeOption
       await options.afterStop!({ root, recipe: built!, jailwright: (command, ...args) => run(command, ...args) });
     });
   });
+}
+
+/**
+ * Why the root tests of a recipe cannot run here, or undefined when they can: not root, a required host file
+ * missing or environment variable unset (with its `install` hint), or no probe of what the service does.
+ */
+export function rootTestsSkipReason(recipe: LoadedRecipe | undefined, requires: readonly RecipeRequirement[], asRoot: boolean): string | undefined {
+  const missing = requires.filter((requirement) => ('env' in requirement ? !process.env[requirement.env] : !existsSync(requirement.path)));
+  const what = (requirement: RecipeRequirement) => ('env' in requirement ? `${requirement.env} is not set` : `${requirement.path} is missing`);
+  if (!asRoot) return 'it needs root (chroot, namespaces, host accounts); CI runs it as root';
+  if (missing.length > 0) return missing.map((requirement) => `${what(requirement)} (${requirement.install})`).join('; ');
+  if (!(recipe?.recipe.probes ?? []).some((probe) => SERVICE_PROBES.has(probe.type))) return 'the recipe has no probe of its service yet';
+  return undefined;
 }
 
 /** The recipe, read synchronously (tests are registered synchronously); undefined when broken, which the schema test reports. */
