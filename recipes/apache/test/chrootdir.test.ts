@@ -1,7 +1,7 @@
-import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { commandRunner, freeTcpPort, hostAccountEntry, makeJailParent, rememberAccount } from '@jailwright/core/testing';
+import { commandRunner, freeTcpPort, hostAccountEntry, makeJailParent, processTree, rememberAccount } from '@jailwright/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ACCOUNT = 'jw-apache';
@@ -12,11 +12,6 @@ else if (!haveApache) console.warn('skipping the ChrootDir and port tests: apach
 
 /** Runs the package's own command, as a user who installed only @jailwright/apache would. */
 const jailwrightApache = commandRunner(fileURLToPath(new URL('../dist/cli.js', import.meta.url)));
-
-/** The direct children of a process, from /proc (every thread's children file). */
-function childrenOf(pid: number): number[] {
-  return readdirSync(`/proc/${pid}/task`).flatMap((task) => readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
-}
 
 describe.skipIf(!isRoot || !haveApache)("ChrootDir: apache2 chroots its own workers into the jail, on a port the test picks", () => {
   let root: string;
@@ -78,7 +73,7 @@ describe.skipIf(!isRoot || !haveApache)("ChrootDir: apache2 chroots its own work
     // ...with its bounding set cut to what it needs: kill (5), setgid (6), setuid (7), sys_chroot (18).
     expect(readFileSync(`/proc/${main}/status`, 'utf8')).toMatch(/^CapBnd:\s+00000000000400e0$/m);
     // ...and every process that serves is jw-apache with its root in the jail.
-    const workers = childrenOf(main);
+    const workers = (await processTree(main)).slice(1);
     expect(workers.length).toBeGreaterThan(0);
     for (const worker of workers) {
       expect(readFileSync(`/proc/${worker}/status`, 'utf8')).toMatch(new RegExp(`^Uid:\\s+${uid}\\s+${uid}\\s+${uid}\\s+${uid}$`, 'm'));

@@ -2,3 +2,4 @@
 export { commandRunner, describeRecipe, type DescribeRecipeOptions, type PreparedRecipe, type RecipeRequirement, type RunningService } from './describe-recipe.js';
 export { freeTcpPort, freeTcpUdpPort, hostAccountEntry, JAILWRIGHT_CLI, makeJailParent, rememberAccount, runCommand, type CommandResult } from './helpers.js';
 export { planSnapshot } from './plan-snapshot.js';
+export { processTree } from '../check/process-tree.js';
