@@ -91,7 +91,7 @@ describeRecipe(recipeFile, {
       install: 'point it at a Boa 0.94.13 or 0.94.14rc21 tarball or tree, e.g. from github.com/ldoolitt/boa, to build Boa from source, jail it and ask it for pages',
     },
   ],
-  async prepare({ parent, jailwright: core }) {
+  async prepare({ parent, jailwright: core, onCleanup }) {
     const version = await boaVersionOf(source!);
     // The built programs go under a prefix of their own, and the compile record into the test's directory:
     // nothing of the host's /usr/local or /var/lib/jailwright is touched.
@@ -99,18 +99,15 @@ describeRecipe(recipeFile, {
     const port = await freeTcpPort();
     const recipe = path.join(parent, 'boa.yaml');
     await writeFile(recipe, boaRecipe({ version, binary: `${prefix}/sbin/boa`, indexer: `${prefix}/lib/boa/boa_indexer`, directoryListings: true, port }));
-    const cleanup = () => rm(prefix, { recursive: true, force: true });
+    onCleanup(() => rm(prefix, { recursive: true, force: true }));
     const compile = await core('compile', recipe, '--source', source!, '--jobs', '2', '--log', path.join(parent, 'compile.log'));
-    if (compile.code !== 0) {
-      await cleanup();
-      throw new Error(`jailwright compile failed (exit ${compile.code}):\n${compile.stderr}${compile.stdout}`);
-    }
+    if (compile.code !== 0) throw new Error(`jailwright compile failed (exit ${compile.code}):\n${compile.stderr}${compile.stdout}`);
     expect(compile.stdout).toContain(`compiled boa (profile default) into ${prefix}`);
     const log = readFileSync(path.join(parent, 'compile.log'), 'utf8');
     console.info(`compiled Boa ${version} from ${source}:\n${log.split('\n').filter((line) => line.startsWith('edit ')).join('\n') || '(no source edits)'}`);
     if (version === '0.94.13') expect(log).toMatch(/^edit src\/compat\.h: 2 replacements — /m);
     compiled = { version, port };
-    return { recipeFile: recipe, cleanup };
+    return { recipeFile: recipe };
   },
   // Boa's own proof, over a raw socket: HEAD / with 200 from Boa, the page, 404 for a missing one, no way out
   // of the document root, the access log written in the jail, and the process dropped to jw-boa.

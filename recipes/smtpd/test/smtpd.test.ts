@@ -84,7 +84,7 @@ describeRecipe(recipeFile, {
       install: "point it at a tarball or tree holding Obtuse SMTPD's smtpd.c, smtpfwdd.c and Makefile (OpenBSD's libexec/smtpd/src, or the FreeBSD port's smtpd 2.0 distfile)",
     },
   ],
-  async prepare({ parent, jailwright }) {
+  async prepare({ parent, jailwright, onCleanup }) {
     const root = path.join(parent, 'smtpd');
     const delivered = path.join(parent, 'delivered');
     const agentDirectory = path.join(parent, 'agent');
@@ -96,15 +96,12 @@ describeRecipe(recipeFile, {
     const prefix = `/opt/${path.basename(parent)}`;
     const recipe = path.join(parent, 'smtpd.yaml');
     await writeFile(recipe, smtpdRecipe({ spoolDir: root, mailAgent, pollTime: 5, port, smtpd: `${prefix}/sbin/smtpd`, smtpfwdd: `${prefix}/sbin/smtpfwdd` }));
-    const cleanup = () => rm(prefix, { recursive: true, force: true });
+    onCleanup(() => rm(prefix, { recursive: true, force: true }));
     const compiled = await jailwright('compile', recipe, '--source', source!, '--jobs', '2', '--log', path.join(parent, 'compile.log'));
-    if (compiled.code !== 0) {
-      await cleanup();
-      throw new Error(`jailwright compile failed (exit ${compiled.code}):\n${compiled.stderr}${compiled.stdout}`);
-    }
+    if (compiled.code !== 0) throw new Error(`jailwright compile failed (exit ${compiled.code}):\n${compiled.stderr}${compiled.stdout}`);
     console.info(`compiled Obtuse SMTPD from ${source}:\n${readFileSync(path.join(parent, 'compile.log'), 'utf8').split('\n').filter((line) => line.startsWith('edit ')).join('\n')}`);
     setup = { port, delivered };
-    return { recipeFile: recipe, cleanup };
+    return { recipeFile: recipe };
   },
   // SMTPD's own proof: 220, HELO, a message taken into the jail's spool, and smtpfwdd (outside the jail, as the
   // same account) handing it to the mail agent with -oiTrue -f <from> <rcpt> and its body.

@@ -33,12 +33,20 @@ export interface RunningService {
  */
 export type RecipeRequirement = { path: string; install: string } | { env: string; install: string };
 
-/** What `prepare` made for the root tests; everything is optional. */
+/** What `prepare` made for the root tests. */
 export interface PreparedRecipe {
   /** The recipe the root tests build instead of the package's (e.g. one naming the compiled prefix and a free port). */
   recipeFile?: string;
-  /** Runs after the jail stopped and before its parent is removed (e.g. removing the compiled prefix). */
-  cleanup?: () => Promise<void>;
+}
+
+/** What `prepare` is handed. */
+export interface PrepareContext {
+  /** The scratch directory the jail is built in (removed afterwards). */
+  parent: string;
+  /** Runs core's command (timeout 10 minutes: compiles are slow on a loaded machine). */
+  jailwright: (...args: string[]) => Promise<CommandResult>;
+  /** Registers what to undo after the jail stopped (e.g. removing the compiled prefix), even if `prepare` then fails. */
+  onCleanup: (cleanup: () => Promise<unknown>) => void;
 }
 
 /** How `describeRecipe` tests a recipe. */
@@ -49,11 +57,10 @@ export interface DescribeRecipeOptions {
   requires?: readonly RecipeRequirement[];
   /**
    * Runs once before the root build, as root, with every `requires` present: e.g. `jailwright compile` from the
-   * source an environment variable names. `parent` is the scratch directory the jail is built in (removed afterwards);
-   * `jailwright` runs core's command (timeout 10 minutes: compiles are slow on a loaded machine). Every command of the
-   * root tests runs with JAILWRIGHT_STATE_DIR in `parent`, so `compile`'s record leaves the host's /var/lib/jailwright alone.
+   * source an environment variable names. Every command of the root tests runs with JAILWRIGHT_STATE_DIR in
+   * `parent`, so `compile`'s record leaves the host's /var/lib/jailwright alone.
    */
-  prepare?: (context: { parent: string; jailwright: (...args: string[]) => Promise<CommandResult> }) => Promise<PreparedRecipe | void>;
+  prepare?: (context: PrepareContext) => Promise<PreparedRecipe | void>;
   /** Where the plan snapshot is stored, relative to the test file (default `__snapshots__/<name>.plan.txt`). */
   planSnapshotFile?: string;
   /** The recipe's own checks while its service runs: the answer it gives, the log line it writes. */
@@ -119,7 +126,9 @@ export function describeRecipe(recipeFile: string, options: DescribeRecipeOption
     let pids: number[] = [];
     let accountsBefore: { users: Set<string>; groups: Set<string> };
     let prepared: PreparedRecipe = {};
-    let built: LoadedRecipe | undefined = recipe;
+    const cleanups: (() => Promise<unknown>)[] = [];
+    /** The recipe the root tests build: the package's, or the one `prepare` returned. */
+    let active: LoadedRecipe | undefined = recipe;
     const core = (timeout: number, ...args: string[]) =>
       runCommand(process.execPath, [JAILWRIGHT_CLI, ...args], { timeout, env: { ...process.env, JAILWRIGHT_STATE_DIR: path.join(parent!, 'state') } });
     const coreCli = (...args: string[]) => core(120_000, ...args);
@@ -131,17 +140,17 @@ export function describeRecipe(recipeFile: string, options: DescribeRecipeOption
       ({ parent, cleanup: cleanupParent } = await makeJailParent(`jailwright-${name}-test-`));
       root = path.join(parent, name);
       if (options.prepare) {
-        prepared = (await options.prepare({ parent, jailwright: (...args) => core(600_000, ...args) })) ?? {};
-        if (prepared.recipeFile) built = await loadRecipe(prepared.recipeFile);
+        prepared = (await options.prepare({ parent, jailwright: (...args) => core(600_000, ...args), onCleanup: (cleanup) => cleanups.push(cleanup) })) ?? {};
+        if (prepared.recipeFile) active = await loadRecipe(prepared.recipeFile);
       }
     });
     afterAll(async () => {
       if (root) await run('stop');
-      await prepared.cleanup?.();
+      for (const cleanup of cleanups.reverse()) await cleanup();
       await cleanupParent?.();
       // Only the recipe's accounts, and only if this test created them: an operator's own (a jail of theirs) stay.
       const after = hostAccounts();
-      const named = new Set([...(built?.recipe.jail.users ?? []).map((user) => user.name), ...(built?.recipe.launch?.user ? [built.recipe.launch.user] : [])]);
+      const named = new Set([...(active?.recipe.jail.users ?? []).map((user) => user.name), ...(active?.recipe.launch?.user ? [active.recipe.launch.user] : [])]);
       for (const user of named) if (after.users.has(user) && !accountsBefore.users.has(user)) await runCommand('userdel', [user]);
       for (const group of named) if (hostAccounts().groups.has(group) && !accountsBefore.groups.has(group)) await runCommand('groupdel', [group]);
     });
@@ -181,7 +190,7 @@ export function describeRecipe(recipeFile: string, options: DescribeRecipeOption
         expect(readlinkSync(`/proc/${pid}/root`), `process ${pid} is rooted in the jail`).toBe(jail);
       }
       if (options.whileRunning) {
-        await options.whileRunning({ root, pid: status.servicePid!, recipe: built!, jailwright: (command, ...args) => run(command, ...args) });
+        await options.whileRunning({ root, pid: status.servicePid!, recipe: active!, jailwright: (command, ...args) => run(command, ...args) });
       }
     });
 
@@ -199,7 +208,7 @@ export function describeRecipe(recipeFile: string, options: DescribeRecipeOption
     });
 
     it.skipIf(!options.afterStop)("passes the recipe's own checks once stopped", async () => {
-      await options.afterStop!({ root, recipe: built!, jailwright: (command, ...args) => run(command, ...args) });
+      await options.afterStop!({ root, recipe: active!, jailwright: (command, ...args) => run(command, ...args) });
     });
   });
 }
