@@ -45,6 +45,14 @@ export const SMTPD_BUILD_DEFAULTS = {
 /** The Makefile's "The Source is with you (*BSD 4.4, Linux)" CFLAGS: flock(2) locking and mkstemp(3) spool names. */
 export const SMTPD_CFLAGS = '-g -O -Wall -DUSE_FLOCK -DUSE_MKSTEMP $(OPTIONS)';
 
+/**
+ * LD_LIBS ends the Makefile's link lines. smtpd.c and smtpfwdd.c call accumlog(), and accumlog.o is built (both
+ * programs list it as a prerequisite) but left off both link lines, so it goes here; -lresolv only for NS_MATCH.
+ */
+export function smtpdLinkLibraries(nsMatch: boolean): string {
+  return nsMatch ? 'accumlog.o -lresolv' : 'accumlog.o';
+}
+
 /** A value make and the C string in OPTIONS both take as is: no spaces, quotes, "$", "#" or backslashes. */
 function word(name: string, value: string): string {
   if (value === '' || /[\s"'$#\\`]/.test(value)) throw new Error(`${name}: ${JSON.stringify(value)} must be one word without quotes, "$", "#" or backslashes`);
@@ -82,6 +90,7 @@ export function smtpdMakeVariables(options: SmtpdBuildOptions = {}): Record<stri
     USE_REGEX: flag(settings.useRegex),
     NS_MATCH: flag(settings.nsMatch),
     CHECK_FILE: absolute('CHECK_FILE', settings.checkFile),
+    LD_LIBS: smtpdLinkLibraries(settings.nsMatch),
     CFLAGS: SMTPD_CFLAGS,
   };
 }

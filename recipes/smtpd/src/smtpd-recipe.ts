@@ -8,6 +8,9 @@ export interface SmtpdSourceEdit {
   reason: string;
 }
 
+const SIGTERM_REASON =
+  'smtpd sets no SIGTERM handler, and as pid 1 of its pid namespace it gets no signal it has no handler for: stop\'s SIGTERM was ignored and every stop waited for the SIGKILL after the timeout';
+
 const FOREGROUND = 'the supervisor watches the process it started: a daemon that forks and lets its parent exit looks like a crash (and as pid 1 of its pid namespace, smtpd would take its child down with it)';
 
 /**
@@ -35,9 +38,27 @@ export const SMTPD_EDITS: SmtpdSourceEdit[] = [
   },
   {
     file: 'smtpd.c',
+    find: "    /* Need to do this while we're still root */\n",
+    replace: "    /* Need to do this while we're still root */\n    { int on = 1; (void) setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)); } /* jailwright */\n",
+    reason: '-D binds its port without SO_REUSEADDR: a restart within a minute of a session smtpd closed (QUIT) finds the port in TIME_WAIT and exits 71 (EADDRINUSE)',
+  },
+  {
+    file: 'smtpd.c',
     find: '    rval = fork();\n    if ( rval > 0 ) {\n\t/* Parent - just exit */',
     replace: '    rval = 0; /* jailwright: -D stays in the foreground under the supervisor */\n    if ( rval > 0 ) {\n\t/* Parent - just exit */',
     reason: `-D forks once to go to the background; ${FOREGROUND}`,
+  },
+  {
+    file: 'smtpd.c',
+    find: '/*\n * The brains of this operation\n */\n',
+    replace: '/* jailwright: stop on SIGTERM */\nstatic void\njailwright_stop(int s)\n{\n  _exit(EX_OK);\n}\n\n/*\n * The brains of this operation\n */\n',
+    reason: `a SIGTERM handler for -D (defined here); ${SIGTERM_REASON}`,
+  },
+  {
+    file: 'smtpd.c',
+    find: '    failures = 0;\n    syslog(LOG_INFO,"smtpd running in daemon mode - ready to accept connections");\n',
+    replace: '    signal(SIGTERM, jailwright_stop); /* jailwright */\n    failures = 0;\n    syslog(LOG_INFO,"smtpd running in daemon mode - ready to accept connections");\n',
+    reason: `a SIGTERM handler for -D (installed here); ${SIGTERM_REASON}`,
   },
   {
     file: 'smtpfwdd.c',

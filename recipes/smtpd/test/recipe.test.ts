@@ -30,7 +30,7 @@ const OPTIONS = String.raw`OPTIONS = -DMAIL_AGENT=\"$(MAIL_AGENT)\" -DSMTP_USER=
 	-DJUNIPER_SUPPORT=$(JUNIPER_SUPPORT) -DNS_MATCH=$(NS_MATCH) \
 	-DUSE_REGEX=$(USE_REGEX)`;
 // The same Makefile's defaults for the variables the recipe sets (the uucp account, the Juniper header on).
-const DEFAULTS = ['MAIL_AGENT = /usr/sbin/sendmail', 'SMTP_USER = uucp', 'SMTP_GROUP = uucp', 'LOG_FACILITY = LOG_MAIL', 'SPOOLDIR = /usr/spool/smtpd', 'SPOOLSUBDIR = .', 'POLL_TIME = 10', 'MAXCHILDREN = 10', 'CHECK_ADDRESS = 1', 'JUNIPER_SUPPORT=1', 'USE_REGEX=1', 'NS_MATCH=1', 'CHECK_FILE = /etc/smtpd_check_rules', 'CFLAGS = -g -O -Wall -DUSE_FLOCK -DUSE_MKSTEMP $(OPTIONS)'];
+const DEFAULTS = ['MAIL_AGENT = /usr/sbin/sendmail', 'SMTP_USER = uucp', 'SMTP_GROUP = uucp', 'LOG_FACILITY = LOG_MAIL', 'SPOOLDIR = /usr/spool/smtpd', 'SPOOLSUBDIR = .', 'POLL_TIME = 10', 'MAXCHILDREN = 10', 'CHECK_ADDRESS = 1', 'JUNIPER_SUPPORT=1', 'USE_REGEX=1', 'NS_MATCH=1', 'CHECK_FILE = /etc/smtpd_check_rules', 'LD_LIBS=-lresolv  # you may or may not need this.', 'CFLAGS = -g -O -Wall -DUSE_FLOCK -DUSE_MKSTEMP $(OPTIONS)'];
 
 let scratch: string;
 beforeAll(async () => {
@@ -43,7 +43,7 @@ afterAll(async () => {
 describe('Makefile variables from the recipe options', () => {
   it('sets every variable the issue names, each one the Makefile assigns', () => {
     const variables = smtpdMakeVariables();
-    expect(Object.keys(variables)).toEqual(['MAIL_AGENT', 'SMTP_USER', 'SMTP_GROUP', 'LOG_FACILITY', 'SPOOLDIR', 'SPOOLSUBDIR', 'POLL_TIME', 'MAXCHILDREN', 'CHECK_ADDRESS', 'JUNIPER_SUPPORT', 'USE_REGEX', 'NS_MATCH', 'CHECK_FILE', 'CFLAGS']);
+    expect(Object.keys(variables)).toEqual(['MAIL_AGENT', 'SMTP_USER', 'SMTP_GROUP', 'LOG_FACILITY', 'SPOOLDIR', 'SPOOLSUBDIR', 'POLL_TIME', 'MAXCHILDREN', 'CHECK_ADDRESS', 'JUNIPER_SUPPORT', 'USE_REGEX', 'NS_MATCH', 'CHECK_FILE', 'LD_LIBS', 'CFLAGS']);
     const assigned = DEFAULTS.map((line) => line.split('=')[0]!.trim());
     for (const name of Object.keys(variables)) expect(assigned).toContain(name);
   });
@@ -75,7 +75,10 @@ describe('source edits, on a small tree holding the released lines', () => {
       path.join(tree, 'smtpd.c'),
       '#include <stdarg.h>\n#include <stdlib.h>\n#include <stdio.h>\n#include <signal.h>\n' +
         '  char *optstring = "l:p:q:d:u:s:g:m:i:cHPDL";\n' +
-        '  if ( daemon_mode ) {\n    int failures;\n    int rval;\n\n    rval = fork();\n    if ( rval > 0 ) {\n\t/* Parent - just exit */\n\texit(EX_OK);\n',
+        "    sa.sin_addr.s_addr = listen_addr.s_addr;\n\n    /* Need to do this while we're still root */\n\n    if ( bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ) {\n" +
+        '/*\n * The brains of this operation\n */\n\nint\nmain(int argc, char **argv)\n' +
+        '  if ( daemon_mode ) {\n    int failures;\n    int rval;\n\n    rval = fork();\n    if ( rval > 0 ) {\n\t/* Parent - just exit */\n\texit(EX_OK);\n' +
+        '    failures = 0;\n    syslog(LOG_INFO,"smtpd running in daemon mode - ready to accept connections");\n',
     );
     await writeFile(
       path.join(tree, 'smtpfwdd.c'),
@@ -83,11 +86,14 @@ describe('source edits, on a small tree holding the released lines', () => {
         '  if ((pid = fork()) != 0) {\n    if (pid < 0) {\n      syslog(LOG_CRIT, "fork failed (%m) while trying to become a daemon");\n',
     );
     const applied = await applySourceEdits(tree, SMTPD_EDITS);
-    expect(applied.map((edit) => `${edit.file} ${edit.replacements}`)).toEqual(['smtpd.c 1', 'smtpfwdd.c 1', 'smtpd.c 1', 'smtpd.c 1', 'smtpfwdd.c 1']);
+    expect(applied.map((edit) => `${edit.file} ${edit.replacements}`)).toEqual(['smtpd.c 1', 'smtpfwdd.c 1', 'smtpd.c 1', 'smtpd.c 1', 'smtpd.c 1', 'smtpd.c 1', 'smtpd.c 1', 'smtpfwdd.c 1']);
     const smtpd = await readFile(path.join(tree, 'smtpd.c'), 'utf8');
     expect(smtpd).toContain('#include <stdio.h>\n#include <time.h>\n#include <signal.h>\n');
     expect(smtpd).toContain('"l:p:q:d:u:s:g:m:i:c:HPDL"');
+    expect(smtpd).toContain("still root */\n    { int on = 1; (void) setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)); } /* jailwright */\n\n    if ( bind(");
     expect(smtpd).toContain('    rval = 0; /* jailwright: -D stays in the foreground under the supervisor */\n');
+    expect(smtpd).toContain('static void\njailwright_stop(int s)\n{\n  _exit(EX_OK);\n}\n\n/*\n * The brains of this operation');
+    expect(smtpd).toContain('    signal(SIGTERM, jailwright_stop); /* jailwright */\n    failures = 0;\n');
     expect(await readFile(path.join(tree, 'smtpfwdd.c'), 'utf8')).toContain('#include <stdio.h>\n#include <time.h>\n#include <signal.h>\n  if ((pid = 0) != 0) {');
     expect((await loadRecipe(recipeFile)).recipe.build?.profiles.default?.edits).toEqual(SMTPD_EDITS);
   });

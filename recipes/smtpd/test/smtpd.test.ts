@@ -103,8 +103,8 @@ describeRecipe(recipeFile, {
     setup = { port, delivered };
     return { recipeFile: recipe };
   },
-  // SMTPD's own proof: 220, HELO, a message taken into the jail's spool, and smtpfwdd (outside the jail, as the
-  // same account) handing it to the mail agent with -oiTrue -f <from> <rcpt> and its body.
+  // SMTPD's own proof while it runs: 220, EHLO refused and HELO taken, MAIL, RCPT, DATA; smtpd as jw-smtpd, and
+  // smtpfwdd outside the jail as the same account.
   async whileRunning({ root, pid }) {
     const { port, delivered } = setup!;
     const entry = hostAccountEntry('/etc/passwd', serviceUser)!;
@@ -122,38 +122,49 @@ describeRecipe(recipeFile, {
     companionPid = companion.pid;
     expect(readlinkSync(`/proc/${companion.pid}/root`)).toBe('/');
     expect(readFileSync(`/proc/${companion.pid}/status`, 'utf8')).toMatch(new RegExp(`^Uid:\\s+${entry[2]}\\s`, 'm'));
-
-    const body = `Subject: jailed\r\n\r\nhello from the test ${process.pid}\r\n.`;
-    const socket = connect(port, '127.0.0.1');
-    socket.setEncoding('latin1');
-    let transcript = '';
-    socket.on('data', (chunk: string) => (transcript += chunk));
-    for (const line of ['HELO client.example.test', 'MAIL FROM:<alice@example.test>', 'RCPT TO:<bob@example.test>', 'DATA', body, 'QUIT']) {
-      await sleep(300);
-      socket.write(`${line}\r\n`);
-    }
-    await sleep(500);
-    socket.destroy();
-    expect(transcript).toMatch(/\r\n250 [^\r]*\r\n221 /);
-    // smtpfwdd polls every 5 s: the complete message (mode 0750) sits in the jail's spool until then.
-    const spooled = readdirSync(path.join(root, 'mqueue')).filter((name) => name.startsWith('smtpd'));
-    expect(spooled.length + readdirSync(delivered).length, 'the message is in the spool or already delivered').toBeGreaterThan(0);
-
-    let record = '';
-    for (let waited = 0; waited < 15_000 && !record; waited += 250) {
-      await sleep(250);
-      const files = readdirSync(delivered);
-      if (files.length > 0) record = readFileSync(path.join(delivered, files[0]!), 'utf8');
-    }
-    const [argv, stdin] = record.split('---\n');
-    expect(argv!.trim().split('\n')).toEqual(['-oiTrue', '-f', '<alice@example.test>', '<bob@example.test>']);
-    expect(stdin).toContain(`hello from the test ${process.pid}`);
-    expect(stdin).toMatch(/^Received: from /m);
-    expect(readdirSync(path.join(root, 'mqueue')).filter((name) => name.startsWith('smtpd'))).toEqual([]);
   },
-  // stop ends the companion too (gone, or a zombie not yet reaped by its parent).
-  async afterStop() {
+  // Once stopped: stop ended smtpd by SIGTERM (not the SIGKILL after the timeout) and the companion with it; then a
+  // restart right after the session works, and a message submitted lands in the jail's spool and reaches the mail
+  // agent with -oiTrue -f <from> <rcpt> and its body.
+  async afterStop({ root, jailwright }) {
+    const { port, delivered } = setup!;
+    // smtpd is pid 1 of its pid namespace: without the recipe's SIGTERM handler the stop signal is ignored and the SIGKILL after the timeout ends it.
+    expect(readFileSync(path.join(path.dirname(root), '.smtpd.jailwright/launch/supervisor.log'), 'utf8')).not.toMatch(/outlived \d+ ms: SIGKILL/);
     expect(companionPid, 'the running test saw smtpfwdd').toBeTypeOf('number');
     expect(existsSync(`/proc/${companionPid}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${companionPid}/status`, 'utf8'))).toBe(false);
+
+    const restarted = await jailwright('start');
+    expect(restarted.code, restarted.stderr + restarted.stdout).toBe(0);
+    try {
+      const body = `Subject: jailed\r\n\r\nhello from the test ${process.pid}\r\n.`;
+      const socket = connect(port, '127.0.0.1');
+      socket.setEncoding('latin1');
+      let transcript = '';
+      socket.on('data', (chunk: string) => (transcript += chunk));
+      for (const line of ['HELO client.example.test', 'MAIL FROM:<alice@example.test>', 'RCPT TO:<bob@example.test>', 'DATA', body, 'QUIT']) {
+        await sleep(300);
+        socket.write(`${line}\r\n`);
+      }
+      await sleep(500);
+      socket.destroy();
+      expect(transcript).toMatch(/\r\n250 [^\r]*\r\n221 /);
+      // smtpfwdd polls every 5 s: the complete message (mode 0750) sits in the jail's spool until then.
+      const spooled = readdirSync(path.join(root, 'mqueue')).filter((name) => name.startsWith('smtpd'));
+      expect(spooled.length + readdirSync(delivered).length, 'the message is in the spool or already delivered').toBeGreaterThan(0);
+
+      let record = '';
+      for (let waited = 0; waited < 15_000 && !record; waited += 250) {
+        await sleep(250);
+        const files = readdirSync(delivered);
+        if (files.length > 0) record = readFileSync(path.join(delivered, files[0]!), 'utf8');
+      }
+      const [argv, stdin] = record.split('---\n');
+      expect(argv!.trim().split('\n')).toEqual(['-oiTrue', '-f', '<alice@example.test>', '<bob@example.test>']);
+      expect(stdin).toContain(`hello from the test ${process.pid}`);
+      expect(stdin).toMatch(/^Received: from /m);
+      expect(readdirSync(path.join(root, 'mqueue')).filter((name) => name.startsWith('smtpd'))).toEqual([]);
+    } finally {
+      expect((await jailwright('stop')).code).toBe(0);
+    }
   },
 });

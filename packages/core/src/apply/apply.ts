@@ -27,7 +27,7 @@ import {
   readManifest,
 } from './manifest.js';
 import { assertRoot, assertSafeParents } from './root-safety.js';
-import { outermost, serviceDataDirectories } from './service-data.js';
+import { carriedDataDirectories } from './service-data.js';
 
 /** How `applyPlan` runs. */
 export interface ApplyOptions {
@@ -162,7 +162,7 @@ export async function rollBack(root: string, generation: string): Promise<void> 
  */
 async function carryServiceData(previous: string, staging: string, entries: readonly ManifestEntry[]): Promise<void> {
   const previousReal = await realpath(previous);
-  for (const directory of outermost(serviceDataDirectories(entries))) await copyServiceData(previousReal, staging, directory);
+  for (const directory of carriedDataDirectories(entries)) await copyServiceData(previousReal, staging, directory);
 }
 
 /**
@@ -183,7 +183,7 @@ export async function refreshServiceData(root: string, from: string): Promise<vo
     if (!source) return;
     const manifest = await readManifest(manifestPath(layout, current.generation));
     if (!manifest || source === to) return;
-    for (const directory of outermost(serviceDataDirectories(manifest.entries))) {
+    for (const directory of carriedDataDirectories(manifest.entries)) {
       const entry = manifest.entries.find((candidate) => candidate.path === directory) as ManifestEntry;
       const place = posix.join(to, directory);
       const fresh = posix.join(posix.dirname(place), `.${posix.basename(place)}.jailwright-${process.pid}`);

@@ -16,6 +16,18 @@ export function serviceDataDirectories(entries: readonly ManifestEntry[]): strin
     .sort();
 }
 
+/**
+ * Directories whose contents live only as long as the running service (FHS: /run and /tmp are emptied at
+ * boot): a rebuild never carries them, so a stale pid or lock file of the last run cannot stop the next start.
+ */
+const VOLATILE = ['/run', '/var/run', '/var/lock', '/tmp'];
+
+/** The service data a new generation takes over from the previous one: the outermost data directories, less the volatile. */
+export function carriedDataDirectories(entries: readonly ManifestEntry[]): string[] {
+  const volatile = (path: string) => VOLATILE.some((root) => path === root || path.startsWith(`${root}/`));
+  return outermost(serviceDataDirectories(entries).filter((path) => !volatile(path)));
+}
+
 /** True when `path` lies strictly below one of `directories`. */
 export function isBelowAny(path: string, directories: readonly string[]): boolean {
   return directories.some((directory) => path.startsWith(directory === '/' ? '/' : `${directory}/`) && path !== directory);

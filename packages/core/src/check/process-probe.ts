@@ -44,15 +44,16 @@ function resolveAccount(probe: ProcessProbe, accounts: HostAccounts): Expected {
 
 const showIds = (ids: readonly number[]) => (new Set(ids).size === 1 ? String(ids[0]) : ids.join('/'));
 
-/** What is wrong with one process, or undefined when nothing is. */
-async function inspect(pid: number, expected: Expected, expectedRoot: string, proc: string): Promise<{ problems: string[]; summary: string }> {
+/** What is wrong with one process (none when nothing is); `gone` when it has exited (or is a zombie) since the PIDs were listed. */
+async function inspect(pid: number, expected: Expected, expectedRoot: string, proc: string): Promise<{ problems: string[]; summary: string; gone?: true }> {
   let status: string;
   let root: string;
   try {
     [status, root] = await Promise.all([readFile(`${proc}/${pid}/status`, 'utf8'), readlink(`${proc}/${pid}/root`)]);
   } catch (error) {
     const code = (error as { code?: string }).code;
-    const problem = code === 'ENOENT' || code === 'ESRCH' ? 'is not running' : `cannot be inspected: ${describeFailure(error)}`;
+    if (code === 'ENOENT' || code === 'ESRCH') return { problems: [`pid ${pid} is not running`], summary: `pid ${pid} exited before it was checked`, gone: true };
+    const problem = `cannot be inspected: ${describeFailure(error)}`;
     return { problems: [`pid ${pid} ${problem}`], summary: `pid ${pid} ${problem}` };
   }
   const ids = parseProcessIds(status);
@@ -87,7 +88,12 @@ export async function checkProcess(probe: ProcessProbe, context: ProbeContext, p
   }
   expected = `pids ${pids.join(', ')} running as ${account.label}, not root, with root ${expectedRoot}`;
   const reports = await Promise.all(pids.map((pid) => inspect(pid, account, expectedRoot, proc)));
-  const problems = reports.flatMap((report) => report.problems);
+  // A descendant that exited between the listing and now (a per-connection child whose client just left, as the
+  // smtp probe's own is) runs as nobody any more: not a finding. The service process itself gone, or nothing left
+  // to look at, still fails.
+  const service = context.pids?.[0];
+  const inspected = reports.filter((report) => !report.gone);
+  const problems = reports.flatMap((report, index) => (report.gone && pids[index] !== service && inspected.length > 0 ? [] : report.problems));
   return problems.length === 0
     ? { ok: true, expected, actual: reports.map((report) => report.summary).join('; ') }
     : { ok: false, expected, actual: problems.join('; ') };

@@ -148,13 +148,17 @@ describe.skipIf(!isRoot)('process probe against real processes in a jail built b
     expect(none).toMatchObject({ ok: false, actual: 'the service process has started no processes' });
   });
 
-  it('fails the wrong user, a PID that is gone, and no PIDs at all', async () => {
+  it('fails the wrong user, a service PID that is gone (not a descendant that exited), and no PIDs at all', async () => {
     const wrongUser = await runProbe({ type: 'process', user: 'daemon' }, { root, pids: [jailed] });
     expect(wrongUser).toMatchObject({ ok: false, actual: `pid ${jailed} uid 65534; pid ${jailed} gid 65534` });
     const gone = start('/usr/bin/true', []);
     await new Promise<void>((resolve) => children.at(-1)?.once('exit', () => resolve()));
     const result = await runProbe({ type: 'process', user: 'nobody' }, { root, pids: [gone] });
     expect(result).toMatchObject({ ok: false, actual: `pid ${gone} is not running` });
+    // A descendant that exited after the PIDs were listed (a connection's child) is no finding; the service gone is one.
+    const exited = await runProbe({ type: 'process', user: 'nobody' }, { root, pids: [jailed, gone] });
+    expect(exited).toMatchObject({ ok: true, actual: `pid ${jailed}: uid 65534, gid 65534, root ${await realpath(root)}; pid ${gone} exited before it was checked` });
+    expect(await runProbe({ type: 'process', user: 'nobody' }, { root, pids: [gone, jailed] })).toMatchObject({ ok: false, actual: `pid ${gone} is not running` });
     expect(await runProbe({ type: 'process', user: 'nobody' }, { root })).toMatchObject({ ok: false, actual: expect.stringMatching(/^no PIDs given/) });
     expect(await runProbe({ type: 'process', user: 'no-such-user' }, { root, pids: [jailed] })).toMatchObject({
       ok: false,
