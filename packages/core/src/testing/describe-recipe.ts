@@ -183,11 +183,21 @@ export function describeRecipe(recipeFile: string, options: DescribeRecipeOption
       pids = await processTree(status.servicePid!);
       const jail = realpathSync(root);
       for (const pid of pids) {
-        const fields = readFileSync(`/proc/${pid}/status`, 'utf8');
+        // A child that exited since the listing (a per-connection process after check's probe session) is no
+        // longer part of the service; the service itself must still be there.
+        let fields: string;
+        let rootLink: string;
+        try {
+          fields = readFileSync(`/proc/${pid}/status`, 'utf8');
+          rootLink = readlinkSync(`/proc/${pid}/root`);
+        } catch (error) {
+          if (pid !== status.servicePid && (error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+          throw error;
+        }
         const uids = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$/m.exec(fields)!.slice(1);
         expect(uids.filter((uid) => uid === '0'), `process ${pid} has no root id (real, effective, saved, filesystem)`).toEqual([]);
         expect(fields, `process ${pid} holds no capability`).toMatch(/^CapEff:\s+0+$/m);
-        expect(readlinkSync(`/proc/${pid}/root`), `process ${pid} is rooted in the jail`).toBe(jail);
+        expect(rootLink, `process ${pid} is rooted in the jail`).toBe(jail);
       }
       if (options.whileRunning) {
         await options.whileRunning({ root, pid: status.servicePid!, recipe: active!, jailwright: (command, ...args) => run(command, ...args) });
