@@ -1,14 +1,9 @@
-import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { existsSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { commandRunner, freeTcpPort, hostAccountEntry, makeJailParent, processTree, rememberAccount } from '@jailwright/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const execFileAsync = promisify(execFile);
-const BIN = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const ACCOUNT = 'jw-apache';
 const isRoot = process.getuid?.() === 0;
 const haveApache = existsSync('/usr/sbin/apache2');
@@ -16,54 +11,25 @@ if (!isRoot) console.warn('skipping the ChrootDir and port tests: they need root
 else if (!haveApache) console.warn('skipping the ChrootDir and port tests: apache2 is not installed (apt-get install -y apache2; .ci/run does)');
 
 /** Runs the package's own command, as a user who installed only @jailwright/apache would. */
-async function jailwrightApache(...args: string[]) {
-  try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [BIN, ...args], { timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failure = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof failure.code === 'number' ? failure.code : -1, stdout: failure.stdout ?? '', stderr: failure.stderr ?? '' };
-  }
-}
-
-/** A loopback TCP port nothing listens on right now (the kernel's pick, released at once). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** The direct children of a process, from /proc (every thread's children file). */
-function childrenOf(pid: number): number[] {
-  return readdirSync(`/proc/${pid}/task`).flatMap((task) => readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
-}
-
-function hostUid(name: string): string | undefined {
-  return readFileSync('/etc/passwd', 'utf8').split('\n').map((line) => line.split(':')).find((fields) => fields[0] === name)?.[2];
-}
+const jailwrightApache = commandRunner(fileURLToPath(new URL('../dist/cli.js', import.meta.url)));
 
 describe.skipIf(!isRoot || !haveApache)("ChrootDir: apache2 chroots its own workers into the jail, on a port the test picks", () => {
-  let parent: string;
   let root: string;
   let port: number;
-  let accountExisted: boolean;
-  let groupExisted: boolean;
+  let cleanup: () => Promise<void>;
+  // Only what this test created is removed afterwards: an operator's own jw-apache is left alone.
+  let account: ReturnType<typeof rememberAccount>;
   beforeAll(async () => {
-    accountExisted = hostUid(ACCOUNT) !== undefined;
-    groupExisted = readFileSync('/etc/group', 'utf8').split('\n').some((line) => line.startsWith(`${ACCOUNT}:`));
-    parent = await mkdtemp('/var/lib/jailwright-apache-chrootdir-test-');
-    await chmod(parent, 0o755);
-    root = path.join(parent, 'apache');
-    port = await freePort();
+    account = rememberAccount(ACCOUNT);
+    const scratch = await makeJailParent('jailwright-apache-chrootdir-test-');
+    cleanup = scratch.cleanup;
+    root = path.join(scratch.parent, 'apache');
+    port = await freeTcpPort();
   });
   afterAll(async () => {
     await jailwrightApache('stop', '--root', root);
-    await rm(parent, { recursive: true, force: true });
-    // Only what this test created: an operator's own jw-apache is left alone.
-    if (!accountExisted && hostUid(ACCOUNT) !== undefined) await execFileAsync('userdel', [ACCOUNT]).catch(() => undefined);
-    if (!groupExisted) await execFileAsync('groupdel', [ACCOUNT]).catch(() => undefined);
+    await cleanup();
+    await account.restore();
   });
 
   it('plans a jail of the document root, the logs and libgcc_s only: no apache2, no modules, no mime.types', async () => {
@@ -82,7 +48,7 @@ describe.skipIf(!isRoot || !haveApache)("ChrootDir: apache2 chroots its own work
     expect(built.stderr).toBe('');
     expect(built.code).toBe(0);
     expect(built.stdout).toContain('audit: nothing above low');
-    const uid = hostUid(ACCOUNT);
+    const uid = hostAccountEntry('/etc/passwd', ACCOUNT)?.[2];
     expect(uid, `build creates the host account ${ACCOUNT}`).toBeDefined();
 
     // start follows the variant and port the jail was built with: no --variant here.
@@ -99,7 +65,7 @@ describe.skipIf(!isRoot || !haveApache)("ChrootDir: apache2 chroots its own work
     expect(check.stdout).toContain('all probes passed');
     expect(check.code).toBe(0);
 
-    const state = JSON.parse(readFileSync(path.join(parent, '.apache.jailwright/launch/state.json'), 'utf8')) as { service?: { pid: number } };
+    const state = JSON.parse(readFileSync(path.join(path.dirname(root), '.apache.jailwright/launch/state.json'), 'utf8')) as { service?: { pid: number } };
     const main = state.service?.pid as number;
     const jail = realpathSync(root);
     // By design the parent stays root on the host (it reads config and modules there and opens the logs)...
@@ -107,7 +73,7 @@ describe.skipIf(!isRoot || !haveApache)("ChrootDir: apache2 chroots its own work
     // ...with its bounding set cut to what it needs: kill (5), setgid (6), setuid (7), sys_chroot (18).
     expect(readFileSync(`/proc/${main}/status`, 'utf8')).toMatch(/^CapBnd:\s+00000000000400e0$/m);
     // ...and every process that serves is jw-apache with its root in the jail.
-    const workers = childrenOf(main);
+    const workers = (await processTree(main)).slice(1);
     expect(workers.length).toBeGreaterThan(0);
     for (const worker of workers) {
       expect(readFileSync(`/proc/${worker}/status`, 'utf8')).toMatch(new RegExp(`^Uid:\\s+${uid}\\s+${uid}\\s+${uid}\\s+${uid}$`, 'm'));

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { commandRunner, runCommand as run } from '@jailwright/core/testing';
+import { commandRunner, makeJailParent, processTree, runCommand as run } from '@jailwright/core/testing';
 
 /** The package's own command, as a user who installed only @jailwright/apache runs it. */
 const jailwrightApache = commandRunner(fileURLToPath(new URL('../dist/cli.js', import.meta.url)));
@@ -36,23 +36,6 @@ function servicePid(stateDirectory: string): number {
   return state.service?.pid as number;
 }
 
-/** PIDs whose parent is `pid`, from /proc (field 4 of stat, after the parenthesized command name). */
-function childrenOf(pid: number): number[] {
-  return readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name))
-    .filter((name) => {
-      const stat = (() => {
-        try {
-          return readFileSync(`/proc/${name}/stat`, 'utf8');
-        } catch {
-          return '';
-        }
-      })();
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
-    })
-    .map(Number);
-}
-
 /** Asks for the page the log probe looks for, then runs every probe of the recipe. */
 async function pageThenCheck(...rootOptions: string[]) {
   const response = await fetch('http://127.0.0.1:8080/');
@@ -66,9 +49,9 @@ async function pageThenCheck(...rootOptions: string[]) {
 describe.skipIf(!isRoot || !haveApache || !haveUmoci)('jailwright-apache export', () => {
   let parent: string;
   let root: string;
+  let cleanup: () => Promise<void>;
   beforeAll(async () => {
-    parent = await mkdtemp('/var/lib/jailwright-apache-export-');
-    await chmod(parent, 0o755);
+    ({ parent, cleanup } = await makeJailParent('jailwright-apache-export-'));
     root = path.join(parent, 'apache');
     const built = await jailwrightApache('build', '--root', root);
     expect(built.code, built.stderr).toBe(0);
@@ -76,7 +59,7 @@ describe.skipIf(!isRoot || !haveApache || !haveUmoci)('jailwright-apache export'
   afterAll(async () => {
     await jailwrightApache('stop', '--root', path.join(parent, 'bundle/rootfs'));
     await jailwrightApache('stop', '--root', root);
-    await rm(parent, { recursive: true, force: true });
+    await cleanup();
   });
 
   it('oci: byte-identical exports; umoci unpacks it; the engine starts Apache in the rootfs and its probes pass', async () => {
@@ -139,11 +122,11 @@ describe.skipIf(!isRoot || !haveApache || !haveUmoci)('jailwright-apache export'
     expect(status.stdout).toContain(': running');
     expect(status.code).toBe(0);
     const pid = servicePid(path.join(parent, '.apache.jailwright'));
-    const children = childrenOf(pid);
-    expect(children.length).toBeGreaterThan(0); // Apache's workers
+    const tree = await processTree(pid);
+    expect(tree.length).toBeGreaterThan(1); // Apache's workers
 
     expect((await run(script, ['stop'])).code).toBe(0);
-    for (const gone of [pid, ...children]) expect(existsSync(`/proc/${gone}`)).toBe(false);
+    for (const gone of tree) expect(existsSync(`/proc/${gone}`)).toBe(false);
     const stopped = await run(script, ['status']);
     expect(stopped.stdout).toContain(': stopped');
     expect(stopped.code).toBe(3);

@@ -1,52 +1,24 @@
 import { execFile } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { JAILWRIGHT_CLI, commandRunner, freeTcpUdpPort, makeJailParent, rememberAccount } from '@jailwright/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serviceUser } from '../src/index.js';
 
 const execFileAsync = promisify(execFile);
-const BIN = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-/** Core's own command: a user's recipe that extends @jailwright/bind is built with it. */
-const CORE_CLI = fileURLToPath(import.meta.resolve('@jailwright/core/recipe-cli')).replace(/recipe-cli\.js$/, 'cli/main.js');
 const isRoot = process.getuid?.() === 0;
 const haveNamed = existsSync('/usr/sbin/named');
 const haveDig = existsSync('/usr/bin/dig');
 if (!isRoot) console.warn("skipping the user's-zone test: it needs root (chroot, namespaces, a host account); CI runs it as root");
 else if (!haveNamed || !haveDig) console.warn("skipping the user's-zone test: it needs bind9 and dig (apt-get install -y bind9 bind9-dnsutils; .ci/run does)");
 
-/** Runs the package's own command, as a user who installed only @jailwright/bind would (or core's, given CORE_CLI first). */
-async function jailwrightBind(...args: string[]) {
-  const [command, rest] = args[0] === CORE_CLI ? [CORE_CLI, args.slice(1)] : [BIN, args];
-  try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [command, ...rest], { timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failure = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof failure.code === 'number' ? failure.code : -1, stdout: failure.stdout ?? '', stderr: failure.stderr ?? '' };
-  }
-}
-
-/** A loopback port free for both TCP and UDP right now (named listens on both). */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as { port: number };
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    const socket = createSocket('udp4');
-    const udpFree = await new Promise<boolean>((resolve) => {
-      socket.once('error', () => resolve(false));
-      socket.bind(port, '127.0.0.1', () => resolve(true));
-    });
-    socket.close();
-    if (udpFree) return port;
-  }
-}
+/** The package's own command, as a user who installed only @jailwright/bind would run it. */
+const jailwrightBind = commandRunner(fileURLToPath(new URL('../dist/cli.js', import.meta.url)));
+/** Core's own command: a user's recipe that extends @jailwright/bind is built with it. */
+const jailwright = commandRunner(JAILWRIGHT_CLI);
 
 /** dig's answer, read by dig (a real client, not core's probe): the flags line and the answer records. */
 async function dig(port: number, name: string, type: string): Promise<{ authoritative: boolean; status: string; answers: string[] }> {
@@ -56,10 +28,6 @@ async function dig(port: number, name: string, type: string): Promise<{ authorit
   const section = stdout.split(';; ANSWER SECTION:\n')[1]?.split('\n\n')[0] ?? '';
   const answers = section.split('\n').filter(Boolean).map((line) => line.split(/\s+/).slice(4).join(' '));
   return { authoritative: flags.includes('aa'), status, answers };
-}
-
-function hostEntry(file: '/etc/passwd' | '/etc/group', name: string): boolean {
-  return readFileSync(file, 'utf8').split('\n').some((line) => line.startsWith(`${name}:`));
 }
 
 describe('jailwright-bind options', () => {
@@ -92,21 +60,19 @@ describe.skipIf(!isRoot || !haveNamed || !haveDig)("the user's zone, from the us
   let parent: string;
   let root: string;
   let port: number;
-  let accountExisted: boolean;
-  let groupExisted: boolean;
+  let cleanup: () => Promise<void>;
+  // Only what this test created is removed afterwards: an operator's own account is left alone.
+  let account: ReturnType<typeof rememberAccount>;
   beforeAll(async () => {
-    accountExisted = hostEntry('/etc/passwd', serviceUser);
-    groupExisted = hostEntry('/etc/group', serviceUser);
-    parent = await mkdtemp('/var/lib/jailwright-bind-zone-test-');
-    await chmod(parent, 0o755);
+    account = rememberAccount(serviceUser);
+    ({ parent, cleanup } = await makeJailParent('jailwright-bind-zone-test-'));
     root = path.join(parent, 'bind');
-    port = await freePort();
+    port = await freeTcpUdpPort();
   });
   afterAll(async () => {
     await jailwrightBind('stop', '--root', root);
-    await rm(parent, { recursive: true, force: true });
-    if (!accountExisted && hostEntry('/etc/passwd', serviceUser)) await execFileAsync('userdel', [serviceUser]).catch(() => undefined);
-    if (!groupExisted && hostEntry('/etc/group', serviceUser)) await execFileAsync('groupdel', [serviceUser]).catch(() => undefined);
+    await cleanup();
+    await account.restore();
   });
 
   it('answers authoritatively with a record only that zone has, and nothing for the default test zone', async () => {
@@ -117,12 +83,12 @@ describe.skipIf(!isRoot || !haveNamed || !haveDig)("the user's zone, from the us
       mine,
       `specVersion: 1\nextends: "@jailwright/bind"\nwith:\n  zone: ${zone}\n  records: |\n    only-here  IN A    198.51.100.77\n    only-here  IN TXT  "served from the jail"\n`,
     );
-    const built = await jailwrightBind(CORE_CLI, 'build', mine, '--root', root, '--option', `port=${port}`);
+    const built = await jailwright('build', mine, '--root', root, '--option', `port=${port}`);
     expect(built.stderr).toBe('');
     expect(built.code).toBe(0);
     expect(readFileSync(path.join(root, `etc/bind/db.${zone}`), 'utf8')).toContain('only-here  IN A    198.51.100.77');
 
-    const started = await jailwrightBind(CORE_CLI, 'start', mine, '--root', root);
+    const started = await jailwright('start', mine, '--root', root);
     expect(started.stderr).toBe('');
     expect(started.code).toBe(0);
 
@@ -132,14 +98,14 @@ describe.skipIf(!isRoot || !haveNamed || !haveDig)("the user's zone, from the us
     expect((await dig(port, 'www.example.test', 'A')).status).toBe('REFUSED');
 
     // check follows the options the jail was built with: the SOA of the user's zone, on the picked port.
-    const check = await jailwrightBind(CORE_CLI, 'check', mine, '--root', root);
+    const check = await jailwright('check', mine, '--root', root);
     expect(check.stdout).toContain(`ok   dns SOA ${zone} @127.0.0.1:${port}: SOA ns.${zone}.`);
     expect(check.stdout).toContain('all probes passed');
     expect(check.code).toBe(0);
 
     const state = JSON.parse(readFileSync(path.join(parent, '.bind.jailwright/launch/state.json'), 'utf8')) as { service?: { pid: number } };
     const pid = state.service?.pid as number;
-    expect((await jailwrightBind(CORE_CLI, 'stop', mine, '--root', root)).code).toBe(0);
+    expect((await jailwright('stop', mine, '--root', root)).code).toBe(0);
     expect(existsSync(`/proc/${pid}`)).toBe(false);
   });
 });

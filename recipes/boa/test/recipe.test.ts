@@ -85,10 +85,6 @@ describe('the recipe files are what boaRecipe() generates', () => {
 });
 
 describe('plans', () => {
-  it('the default jail: boa.conf, mime.types, a root-owned document root and log directory, jw-boa in passwd', async () => {
-    await expect(await recipeEntries(recipeFile)).toMatchFileSnapshot('__snapshots__/plan-default.txt');
-  });
-
   it("the article's jail (Listing 2): /etc/boa/mime.types, boa_indexer in /usr/bin (optional here), www-owned /var/log and /var/www", async () => {
     await expect(await recipeEntries(articleRecipeFile)).toMatchFileSnapshot('__snapshots__/plan-article.txt');
   });

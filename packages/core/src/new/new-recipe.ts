@@ -75,7 +75,8 @@ export async function newRecipe(options: NewRecipeOptions): Promise<NewRecipeRes
   jail = orderJail({ ...jail, users: [{ name: user, create: true }], directories: ((jail.directories as string[] | undefined) ?? []).map((directory) => ({ path: directory, owner: user, group: user, mode: '0750' })) });
 
   const sourceNote = options.source ? await describeSource(options.source) : undefined;
-  if (sourceNote) origin += ` Source: ${sourceNote}; building from source is not part of the recipe format yet, so build and install it on the host and name the installed files under jail.files.`;
+  const buildHint = 'to build it from source, add a `build:` profile (its steps, and the installed files it `replaces`) and run `jailwright compile <recipe> --source <tarball or tree>` before `build`, as recipes/boa and recipes/smtpd do';
+  if (sourceNote) origin += ` Source: ${sourceNote}; ${buildHint}.`;
 
   const description = `${name} in a chroot jail`;
   const values: Record<string, string> = {
@@ -88,7 +89,7 @@ export async function newRecipe(options: NewRecipeOptions): Promise<NewRecipeRes
     corePeerRange: corePeerRange(),
     schema: schemaReference(workspace, packageDirectory),
     tsconfigBase: path.relative(packageDirectory, path.join(workspace, 'tsconfig.base.json')),
-    sourceNote: sourceNote ? `# Source: ${sourceNote}\n` : '',
+    sourceNote: sourceNote ? `# Source: ${sourceNote}\n# ${buildHint.replaceAll('`', '')}.\n` : '',
     jail: stringify(jail, { lineWidth: 0 }).trimEnd().replace(/^/gm, '  '),
     jailTable: jailTable(jail),
     origin,

@@ -1,5 +1,4 @@
 import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditSeverity } from '../recipe/audit-schema.js';
@@ -8,7 +7,7 @@ import { normalizeRecipe } from '../recipe/normalize.js';
 import { lintRecipe } from '../lint/lint-recipe.js';
 import type { Plan } from '../plan/types.js';
 import { processTree } from '../check/process-tree.js';
-import { JAILWRIGHT_CLI, runCommand, type CommandResult } from './helpers.js';
+import { JAILWRIGHT_CLI, makeJailParent, runCommand, type CommandResult } from './helpers.js';
 import { planSnapshot } from './plan-snapshot.js';
 
 /** Runs a Node command line (a package's `dist/cli.js`, or core's) as a user would, without throwing on failure. */
@@ -28,12 +27,40 @@ export interface RunningService {
   jailwright(command: string, ...args: string[]): Promise<CommandResult>;
 }
 
+/**
+ * Something the root tests need: a host file (a program installed from the distribution), or an environment
+ * variable (a source to compile, which CI does not have). When one is missing the root tests skip, saying `install`.
+ */
+export type RecipeRequirement = { path: string; install: string } | { env: string; install: string };
+
+/** What `prepare` made for the root tests. */
+export interface PreparedRecipe {
+  /** The recipe the root tests build instead of the package's (e.g. one naming the compiled prefix and a free port). */
+  recipeFile?: string;
+}
+
+/** What `prepare` is handed. */
+export interface PrepareContext {
+  /** The scratch directory the jail is built in (removed afterwards). */
+  parent: string;
+  /** Runs core's command (timeout 10 minutes: compiles are slow on a loaded machine). */
+  jailwright: (...args: string[]) => Promise<CommandResult>;
+  /** Registers what to undo after the jail stopped (e.g. removing the compiled prefix), even if `prepare` then fails. */
+  onCleanup: (cleanup: () => Promise<unknown>) => void;
+}
+
 /** How `describeRecipe` tests a recipe. */
 export interface DescribeRecipeOptions {
   /** Lowest audit severity that fails (default "high", as `build` uses). */
   auditFailOn?: Exclude<AuditSeverity, 'low'>;
-  /** Host files the service needs; when one is missing, the root tests skip, saying what to install. */
-  requires?: readonly { path: string; install: string }[];
+  /** What the root tests need (host files, environment variables); when one is missing they skip, saying what to do. */
+  requires?: readonly RecipeRequirement[];
+  /**
+   * Runs once before the root build, as root, with every `requires` present: e.g. `jailwright compile` from the
+   * source an environment variable names. Every command of the root tests runs with JAILWRIGHT_STATE_DIR in
+   * `parent`, so `compile`'s record leaves the host's /var/lib/jailwright alone.
+   */
+  prepare?: (context: PrepareContext) => Promise<PreparedRecipe | void>;
   /** Where the plan snapshot is stored, relative to the test file (default `__snapshots__/<name>.plan.txt`). */
   planSnapshotFile?: string;
   /** The recipe's own checks while its service runs: the answer it gives, the log line it writes. */
@@ -89,33 +116,41 @@ export function describeRecipe(recipeFile: string, options: DescribeRecipeOption
     });
   });
 
-  const missing = (options.requires ?? []).filter((requirement) => !existsSync(requirement.path));
-  const probed = (recipe?.recipe.probes ?? []).some((probe) => SERVICE_PROBES.has(probe.type));
-  const skip = !isRoot ? 'it needs root (chroot, namespaces, host accounts); CI runs it as root'
-    : missing.length > 0 ? `${missing.map((requirement) => requirement.path).join(', ')} missing (${missing.map((requirement) => requirement.install).join('; ')})`
-    : !probed ? 'the recipe has no probe of its service yet'
-    : undefined;
+  const skip = rootTestsSkipReason(recipe, options.requires ?? [], isRoot);
   if (skip) console.warn(`skipping the ${name} build-to-stop test: ${skip}`);
 
   describe.skipIf(skip !== undefined)(`recipe ${name} as root: build, start, probes, non-root in the jail, stop`, () => {
-    let parent: string;
+    let parent: string | undefined;
+    let cleanupParent: (() => Promise<void>) | undefined;
     let root: string;
     let pids: number[] = [];
     let accountsBefore: { users: Set<string>; groups: Set<string> };
-    const run = (command: string, ...args: string[]) => cli(command, recipeFile, '--root', root, ...args);
+    let prepared: PreparedRecipe = {};
+    const cleanups: (() => Promise<unknown>)[] = [];
+    /** The recipe the root tests build: the package's, or the one `prepare` returned. */
+    let active: LoadedRecipe | undefined = recipe;
+    const core = (timeout: number, ...args: string[]) =>
+      runCommand(process.execPath, [JAILWRIGHT_CLI, ...args], { timeout, env: { ...process.env, JAILWRIGHT_STATE_DIR: path.join(parent!, 'state') } });
+    const coreCli = (...args: string[]) => core(120_000, ...args);
+    const buildFile = () => prepared.recipeFile ?? recipeFile;
+    const run = (command: string, ...args: string[]) => coreCli(command, buildFile(), '--root', root, ...args);
 
     beforeAll(async () => {
       accountsBefore = hostAccounts();
-      parent = await mkdtemp(`/var/lib/jailwright-${name}-test-`);
-      await chmod(parent, 0o755);
+      ({ parent, cleanup: cleanupParent } = await makeJailParent(`jailwright-${name}-test-`));
       root = path.join(parent, name);
+      if (options.prepare) {
+        prepared = (await options.prepare({ parent, jailwright: (...args) => core(600_000, ...args), onCleanup: (cleanup) => cleanups.push(cleanup) })) ?? {};
+        if (prepared.recipeFile) active = await loadRecipe(prepared.recipeFile);
+      }
     });
     afterAll(async () => {
       if (root) await run('stop');
-      if (parent) await rm(parent, { recursive: true, force: true });
+      for (const cleanup of cleanups.reverse()) await cleanup();
+      await cleanupParent?.();
       // Only the recipe's accounts, and only if this test created them: an operator's own (a jail of theirs) stay.
       const after = hostAccounts();
-      const named = new Set([...(recipe?.recipe.jail.users ?? []).map((user) => user.name), ...(recipe?.recipe.launch?.user ? [recipe.recipe.launch.user] : [])]);
+      const named = new Set([...(active?.recipe.jail.users ?? []).map((user) => user.name), ...(active?.recipe.launch?.user ? [active.recipe.launch.user] : [])]);
       for (const user of named) if (after.users.has(user) && !accountsBefore.users.has(user)) await runCommand('userdel', [user]);
       for (const group of named) if (hostAccounts().groups.has(group) && !accountsBefore.groups.has(group)) await runCommand('groupdel', [group]);
     });
@@ -124,7 +159,7 @@ export function describeRecipe(recipeFile: string, options: DescribeRecipeOption
       const built = await run('build', '--audit-fail-on', failOn);
       expect(built.stderr).toBe('');
       expect(built.code).toBe(0);
-      const audit = await cli('audit', root, '--recipe', recipeFile, '--fail-on', failOn, '--json');
+      const audit = await coreCli('audit', root, '--recipe', buildFile(), '--fail-on', failOn, '--json');
       const report = JSON.parse(audit.stdout) as { findings: { severity: string; check: string; path: string; allowed?: unknown }[] };
       const failing = report.findings.filter((finding) => !finding.allowed && severityRank(finding.severity) >= severityRank(failOn));
       expect(failing).toEqual([]);
@@ -148,14 +183,24 @@ export function describeRecipe(recipeFile: string, options: DescribeRecipeOption
       pids = await processTree(status.servicePid!);
       const jail = realpathSync(root);
       for (const pid of pids) {
-        const fields = readFileSync(`/proc/${pid}/status`, 'utf8');
+        // A child that exited since the listing (a per-connection process after check's probe session) is no
+        // longer part of the service; the service itself must still be there.
+        let fields: string;
+        let rootLink: string;
+        try {
+          fields = readFileSync(`/proc/${pid}/status`, 'utf8');
+          rootLink = readlinkSync(`/proc/${pid}/root`);
+        } catch (error) {
+          if (pid !== status.servicePid && (error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+          throw error;
+        }
         const uids = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$/m.exec(fields)!.slice(1);
         expect(uids.filter((uid) => uid === '0'), `process ${pid} has no root id (real, effective, saved, filesystem)`).toEqual([]);
         expect(fields, `process ${pid} holds no capability`).toMatch(/^CapEff:\s+0+$/m);
-        expect(readlinkSync(`/proc/${pid}/root`), `process ${pid} is rooted in the jail`).toBe(jail);
+        expect(rootLink, `process ${pid} is rooted in the jail`).toBe(jail);
       }
       if (options.whileRunning) {
-        await options.whileRunning({ root, pid: status.servicePid!, recipe: recipe!, jailwright: (command, ...args) => run(command, ...args) });
+        await options.whileRunning({ root, pid: status.servicePid!, recipe: active!, jailwright: (command, ...args) => run(command, ...args) });
       }
     });
 
@@ -173,9 +218,22 @@ export function describeRecipe(recipeFile: string, options: DescribeRecipeOption
     });
 
     it.skipIf(!options.afterStop)("passes the recipe's own checks once stopped", async () => {
-      await options.afterStop!({ root, recipe: recipe!, jailwright: (command, ...args) => run(command, ...args) });
+      await options.afterStop!({ root, recipe: active!, jailwright: (command, ...args) => run(command, ...args) });
     });
   });
+}
+
+/**
+ * Why the root tests of a recipe cannot run here, or undefined when they can: not root, a required host file
+ * missing or environment variable unset (with its `install` hint), or no probe of what the service does.
+ */
+export function rootTestsSkipReason(recipe: LoadedRecipe | undefined, requires: readonly RecipeRequirement[], asRoot: boolean): string | undefined {
+  const missing = requires.filter((requirement) => ('env' in requirement ? !process.env[requirement.env] : !existsSync(requirement.path)));
+  const what = (requirement: RecipeRequirement) => ('env' in requirement ? `${requirement.env} is not set` : `${requirement.path} is missing`);
+  if (!asRoot) return 'it needs root (chroot, namespaces, host accounts); CI runs it as root';
+  if (missing.length > 0) return missing.map((requirement) => `${what(requirement)} (${requirement.install})`).join('; ');
+  if (!(recipe?.recipe.probes ?? []).some((probe) => SERVICE_PROBES.has(probe.type))) return 'the recipe has no probe of its service yet';
+  return undefined;
 }
 
 /** The recipe, read synchronously (tests are registered synchronously); undefined when broken, which the schema test reports. */

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { createSocket } from 'node:dgram';
 import net from 'node:net';
 import { promisify } from 'node:util';
 import { corePackageFile } from '../package-file.js';
@@ -42,6 +43,20 @@ export async function freeTcpPort(): Promise<number> {
   });
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/** A loopback port free for both TCP and UDP right now (for a service that listens on both, as named does). */
+export async function freeTcpUdpPort(): Promise<number> {
+  for (;;) {
+    const port = await freeTcpPort();
+    const socket = createSocket('udp4');
+    const udpFree = await new Promise<boolean>((resolve) => {
+      socket.once('error', () => resolve(false));
+      socket.bind(port, '127.0.0.1', () => resolve(true));
+    });
+    socket.close();
+    if (udpFree) return port;
+  }
 }
 
 /** The host's entry for a name in /etc/passwd or /etc/group, split at ":" ([name, x, id, ...]), or undefined. */

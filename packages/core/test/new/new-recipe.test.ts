@@ -70,6 +70,7 @@ describe('jailwright new', () => {
     const recipe = readFileSync(path.join(directory, 'recipe.yaml'), 'utf8');
     expect(recipe.split('\n')[0]).toBe('# yaml-language-server: $schema=../../node_modules/@jailwright/core/schema/recipe.schema.json');
     expect(recipe).toContain('# Source: https://example.org/demo-svc-1.0.tar.gz');
+    expect(recipe).toContain('# to build it from source, add a build: profile (its steps, and the installed files it replaces) and run jailwright compile');
     // Pre-filled from the trace: the program and the locale files id read.
     expect(recipe).toMatch(/- \/usr\/bin\/id\n/);
     expect(recipe).toMatch(/\/usr\/lib\/locale\//);

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runCommand as run } from '../../src/testing/index.js';
+import { JAILWRIGHT_CLI, commandRunner, runCommand as run } from '../../src/testing/index.js';
 
 /** True when the tests run as root; the tests that build real jails need it. */
 export const isRoot = process.getuid?.() === 0;
@@ -12,7 +12,7 @@ export function explainSkipUnlessRoot(what: string): void {
 }
 
 /** The built CLI, as a user runs it. */
-export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+export const CLI = JAILWRIGHT_CLI;
 
 /** The minimal recipe of the issue. */
 export const DEMO_RECIPE = fileURLToPath(new URL('../fixtures/demo/recipe.yaml', import.meta.url));
@@ -21,9 +21,7 @@ export const DEMO_RECIPE = fileURLToPath(new URL('../fixtures/demo/recipe.yaml',
 export { run };
 
 /** Runs the jailwright CLI. */
-export function jailwright(...args: string[]) {
-  return run(process.execPath, [CLI, ...args]);
-}
+export const jailwright = commandRunner(CLI);
 
 export { makeJailParent } from '../../src/testing/index.js';
 
