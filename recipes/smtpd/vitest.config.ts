@@ -1,10 +1,4 @@
 import { defineConfig } from 'vitest/config';
+import { recipeTestConfig } from '../../scripts/recipe-vitest.mjs';
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 300_000,
-    hookTimeout: 300_000,
-    fileParallelism: false,
-  },
-});
+export default defineConfig(recipeTestConfig());
