@@ -502,8 +502,8 @@ describe('release to a real local registry', () => {
       // The published tarballs hold what runs and nothing else.
       const pack = JSON.parse(must('npm', ['pack', spec, '--dry-run', '--json'], tmp, registryEnv(join(tmp, 'cache-view'))).stdout) as { files: { path: string }[] }[];
       const files = pack[0]!.files.map((file) => file.path);
-      const stray = files.filter((file) => !/^(dist\/|schema\/|templates\/|recipe\.yaml$|README\.md$|CHANGELOG\.md$|LICENSE|package\.json$)/.test(file));
-      expect(stray, `${spec}: files outside dist, schema, templates, recipe.yaml, README, CHANGELOG`).toEqual([]);
+      const stray = files.filter((file) => !/^(dist\/|schema\/|templates\/|variants\/[^/]+\.yaml$|recipe\.yaml$|README\.md$|CHANGELOG\.md$|LICENSE|package\.json$)/.test(file));
+      expect(stray, `${spec}: files outside dist, schema, templates, recipe.yaml, variants/*.yaml, README, CHANGELOG`).toEqual([]);
       expect(files).toContain('README.md');
       expect(files).toContain('CHANGELOG.md');
       // changeset publish tags each release in git (the release job pushes the tags).
