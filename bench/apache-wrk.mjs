@@ -6,9 +6,9 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './free-port.mjs';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const APACHE_CLI = join(REPO, 'recipes/apache/dist/cli.js');
@@ -62,15 +62,6 @@ function fail(message) {
 
 function log(message) {
   process.stderr.write(`${message}\n`);
-}
-
-/** A loopback TCP port free right now. */
-async function freePort() {
-  const server = createServer();
-  await new Promise((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address();
-  await new Promise((done) => server.close(done));
-  return port;
 }
 
 function run(command, args) {

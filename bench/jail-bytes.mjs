@@ -9,11 +9,11 @@
 
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join, posix, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fail, parseBenchArguments } from './bench-arguments.mjs';
+import { freePort } from './free-port.mjs';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CORE_DIST = join(REPO, 'packages/core/dist');
@@ -28,15 +28,6 @@ const USAGE = `usage: sudo node bench/jail-bytes.mjs [--requests N] [--parent DI
   --json         results as JSON on stdout
 
 Exit codes: 0 ran (read the ratio; target <= ${TARGET}), 1 a step failed, 2 prerequisites or usage.`;
-
-/** A loopback TCP port free right now. */
-async function freePort() {
-  const server = createServer();
-  await new Promise((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address();
-  await new Promise((done) => server.close(done));
-  return port;
-}
 
 /** Sends `count` GET requests once the server answers; resolves to how many answered 200. */
 async function serve(port, count, deadline) {

@@ -9,9 +9,9 @@
 
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, chmodSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './free-port.mjs';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(REPO, 'packages/core/dist/cli/main.js');
@@ -64,17 +64,6 @@ function prerequisites(services) {
     process.stderr.write(`bench: cannot run:\n${problems.map((problem) => `- ${problem}`).join('\n')}\n`);
     process.exit(2);
   }
-}
-
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 /** The fixture recipe with its placeholders filled, and Apache's config copied to a free port. */
