@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { readFile, realpath, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildJail, compareWithManifest, readManifest, updateJail, type Manifest } from '../../src/index.js';
+import { buildJail, compareWithManifest, updateJail, type Manifest } from '../../src/index.js';
 import { explainSkipUnlessRoot, isRoot, makeJailParent, writeRecipe } from '../support/root.js';
+import { readCurrentGeneration } from '../../src/lifecycle/current-generation.js';
 import { HostLibrary } from './host-library.js';
 
 explainSkipUnlessRoot('a rebuild reusing the previous generation\'s hashes of unchanged host files (gcc, ld.so.conf.d, ldconfig)');
@@ -14,14 +15,6 @@ const PROGRAM = String.raw`
 int jwreuse_version(void);
 int main(void) { printf("jwreuse %d\n", jwreuse_version()); return 0; }
 `;
-
-/** The jail's current generation directory and its manifest. */
-async function current(root: string): Promise<{ directory: string; manifest: Manifest }> {
-  const directory = await realpath(root);
-  const manifest = await readManifest(`${directory}.manifest.json`);
-  if (!manifest) throw new Error(`no manifest beside ${directory}`);
-  return { directory, manifest };
-}
 
 /**
  * A manifest without what differs between any two builds of the same host state: its name, its time, and the
@@ -72,25 +65,25 @@ describe.skipIf(!isRoot)('a rebuild takes the hash of an unchanged host file fro
     const changed = await library.installLibrary(1, 2);
     const report = await updateJail(root);
     expect(report.changes).toContainEqual({ path: changed, change: 'changed', detail: 'new content' });
-    const updated = await current(root);
+    const updated = await readCurrentGeneration(root);
     expect(await compareWithManifest(updated.directory, updated.manifest)).toEqual([]);
 
     const coldRoot = path.join(parent, 'jwreuse-cold');
     await buildJail({ recipe, root: coldRoot, audit: false, symbols: false });
-    const cold = await current(coldRoot);
+    const cold = await readCurrentGeneration(coldRoot);
     expect(comparable(updated.manifest, hostFiles.parent)).toEqual(comparable(cold.manifest, hostFiles.parent));
     expect(updated.manifest.entries.find((entry) => entry.path === changed)?.sha256).toBe(sha256(await readFile(changed)));
   });
 
   it('the hash of an unchanged host file is the previous manifest\'s, not read again', async () => {
     // Proven with a wrong hash planted in the previous manifest: a build that re-read the file would write the right one.
-    const before = await current(root);
+    const before = await readCurrentGeneration(root);
     const planted = '0'.repeat(64);
     const manifestFile = `${before.directory}.manifest.json`;
     const tampered = { ...before.manifest, entries: before.manifest.entries.map((entry) => (entry.path === data ? { ...entry, sha256: planted } : entry)) };
     await writeFile(manifestFile, JSON.stringify(tampered));
     await buildJail({ recipe, root, force: true, audit: false, symbols: false });
-    const after = await current(root);
+    const after = await readCurrentGeneration(root);
     expect(after.directory).not.toBe(before.directory);
     expect(after.manifest.entries.find((entry) => entry.path === data)?.sha256).toBe(planted);
     // Put the truth back, or every later build would carry the planted hash on.
@@ -103,12 +96,12 @@ describe.skipIf(!isRoot)('a rebuild takes the hash of an unchanged host file fro
     const linkedRoot = path.join(parent, 'jwreuse-linked');
     await buildJail({ recipe, root: linkedRoot, link: 'hard', audit: false, symbols: false });
     await buildJail({ recipe, root: linkedRoot, link: 'hard', force: true, audit: false, symbols: false });
-    const rebuilt = await current(linkedRoot);
+    const rebuilt = await readCurrentGeneration(linkedRoot);
     expect(rebuilt.manifest.entries.filter((entry) => entry.hardLinked).map((entry) => entry.path)).toContain(data);
     const coldRoot = path.join(parent, 'jwreuse-linked-cold');
     await buildJail({ recipe, root: coldRoot, link: 'hard', audit: false, symbols: false });
     // Entries only: every link moves the host files' ctime, so the input stamps differ between any two hard-linked builds.
-    expect(comparable(rebuilt.manifest, hostFiles.parent).entries).toEqual(comparable((await current(coldRoot)).manifest, hostFiles.parent).entries);
+    expect(comparable(rebuilt.manifest, hostFiles.parent).entries).toEqual(comparable((await readCurrentGeneration(coldRoot)).manifest, hostFiles.parent).entries);
     expect(await compareWithManifest(rebuilt.directory, rebuilt.manifest)).toEqual([]);
   });
 
@@ -120,7 +113,7 @@ describe.skipIf(!isRoot)('a rebuild takes the hash of an unchanged host file fro
     const now = await stat(data);
     expect([now.size, now.mtimeMs, now.ino]).toEqual([before.size, before.mtimeMs, before.ino]);
     await buildJail({ recipe, root, force: true, audit: false, symbols: false });
-    const after = await current(root);
+    const after = await readCurrentGeneration(root);
     expect(after.manifest.entries.find((entry) => entry.path === data)?.sha256).toBe(sha256('version two of the data\n'));
     expect(await compareWithManifest(after.directory, after.manifest)).toEqual([]);
     expect(await readFile(path.join(after.directory, data), 'utf8')).toBe('version two of the data\n');
