@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LaunchState } from '../../src/index.js';
 import { writeFile } from 'node:fs/promises';
 import { explainSkipUnlessRoot, isRoot, jailwright, makeJailParent, run, writeRecipe } from '../support/root.js';
-import { TEST_SERVICE_SOURCE } from './fixtures.js';
+import { alive, TEST_SERVICE_SOURCE } from './fixtures.js';
 
 explainSkipUnlessRoot('the companion-process test');
 
@@ -14,15 +14,6 @@ const ACCOUNT = `jwc${process.pid}`;
 /** The companion's command line as the kernel has it, NUL-separated arguments joined by spaces. */
 function commandLine(pid: number): string {
   return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
-}
-
-/** Running: it exists and is not a zombie (an orphan's zombie waits for this machine's init, which may be slow to reap it). */
-function alive(pid: number): boolean {
-  try {
-    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
 }
 
 async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {

@@ -1,10 +1,10 @@
 import { writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RsyslogInstance } from '../../src/index.js';
 import { explainSkipUnlessRoot, isRoot, jailwright, makeJailParent, run, writeRecipe } from '../support/root.js';
 import { startPrivateRsyslog, waitForLines } from '../syslog/support.js';
+import { answer } from './fixtures.js';
 
 explainSkipUnlessRoot('the build → start → check → logs → stop test');
 
@@ -103,14 +103,7 @@ probes:
     const status = JSON.parse((await jailwright('status', recipe, '--root', root, '--json')).stdout) as { landlock?: { inForce: boolean } };
     expect(status.landlock?.inForce).toBe(true);
 
-    const answer = await new Promise<string>((resolve, reject) => {
-      const socket = connect(PORT, '127.0.0.1');
-      let text = '';
-      socket.on('data', (chunk) => (text += chunk.toString()));
-      socket.on('end', () => resolve(text));
-      socket.on('error', reject);
-    });
-    expect(answer).toBe('hello from the jail\n');
+    expect(await answer(PORT)).toBe('hello from the jail\n');
 
     const check = await jailwright('check', recipe, '--root', root);
     expect(check.stdout).toContain('all probes passed');
