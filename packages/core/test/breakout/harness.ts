@@ -2,8 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { CLI, jailwright, run, writeRecipe } from '../support/root.js';
+import { alive, waitFor as waitForValue } from '../launch/fixtures.js';
 
 /** The breakout probe and the outside helpers, as C sources beside this file. */
 export const PROBE_SOURCE = new URL('./probes/probe.c', import.meta.url);
@@ -24,24 +24,11 @@ export function verdictIn(text: string): Verdict | undefined {
   return line === undefined ? undefined : { escaped: line.startsWith('RESULT ESCAPED'), line };
 }
 
-/** True while `pid` exists and is not a zombie. */
-export function alive(pid: number): boolean {
-  try {
-    return !/^\S+ \(.*\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
+export { alive };
 
-/** Polls `probe` every 10 ms until it returns a value, or fails after `timeoutMs`. */
-export async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
+/** The launch tests' `waitFor`, with a longer default: a probe verdict waits for a whole jail to start. */
+export function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  return waitForValue(what, probe, timeoutMs);
 }
 
 /** A host process the test started, with its collected stdout; killed by PID when the test is done with it. */
