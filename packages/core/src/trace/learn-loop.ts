@@ -5,7 +5,7 @@
  * the run asked for and did not get, add it, rebuild, repeat, until the probes pass and nothing new is
  * missing, or a run teaches nothing (then say what is still missing and why).
  */
-import { lstatSync, readdirSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import path, { posix } from 'node:path';
 import { buildJail, defaultJailRoot } from '../build-jail.js';
@@ -24,7 +24,7 @@ import { isLoaderNoise, refusedPath } from './path-policy.js';
 import { addToRecipe, lineDiff, type LearnedAddition } from './recipe-edit.js';
 import type { TraceEvent } from './strace-parser.js';
 import { runTraced } from './strace-runner.js';
-import { cachedSoname } from './trace-report.js';
+import { cachedSoname, lstat, real } from './trace-report.js';
 
 /** What `learn` is asked to do. */
 export interface LearnOptions {
@@ -72,22 +72,6 @@ export interface LearnResult {
   durationMs: number;
   /** When not converged: what is still missing and why. */
   problem?: string | undefined;
-}
-
-function lstat(file: string): Stats | undefined {
-  try {
-    return lstatSync(file);
-  } catch {
-    return undefined;
-  }
-}
-
-function real(file: string): string {
-  try {
-    return realpathSync(file);
-  } catch {
-    return file;
-  }
 }
 
 const WRITABLE_AREAS = ['/var/log', '/var/cache', '/var/lib', '/var/spool', '/var/tmp', '/run', '/tmp'];

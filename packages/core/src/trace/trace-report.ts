@@ -52,7 +52,8 @@ export interface TraceReport {
 
 const WRITE_FLAGS = /O_WRONLY|O_RDWR|O_CREAT|O_TRUNC|O_APPEND/;
 
-function stat(path: string): Stats | undefined {
+/** lstat() of a host path, or undefined when it cannot be read. */
+export function lstat(path: string): Stats | undefined {
   try {
     return lstatSync(path);
   } catch {
@@ -61,7 +62,7 @@ function stat(path: string): Stats | undefined {
 }
 
 /** Follows symlinks on the host; the path itself when it cannot. */
-function real(path: string): string {
+export function real(path: string): string {
   try {
     return realpathSync(path);
   } catch {
@@ -158,7 +159,7 @@ export async function summarizeTrace(events: readonly TraceEvent[], command: str
       continue;
     }
     if (isLoaderNoise(path)) continue;
-    const info = stat(onHost(path));
+    const info = lstat(onHost(path));
     if (!info) continue;
     if (path.startsWith('/dev/')) {
       const name = path.slice(5);
