@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRecipe } from '../../src/recipe/load.js';
 import { explainSkipUnlessRoot, isRoot, jailwright, makeJailParent, run, writeRecipe } from '../support/root.js';
-import { debianApacheConfig, freePort, learnFixture } from './support.js';
+import { debianApacheConfig, learnFixture } from './support.js';
+import { freeTcpPort } from '../../src/testing/index.js';
 
 explainSkipUnlessRoot('learning Apache');
 const haveApache = existsSync('/usr/sbin/apache2') && existsSync('/etc/apache2/mods-enabled');
@@ -19,7 +20,7 @@ describe.skipIf(!isRoot || !haveApache)("learn: Debian's Apache from a recipe na
   let config: string;
   beforeAll(async () => {
     ({ parent, cleanup } = await makeJailParent());
-    port = await freePort();
+    port = await freeTcpPort();
     config = path.join(parent, 'apache2');
     await debianApacheConfig(config, port);
     recipe = await writeRecipe(parent, 'apache', await learnFixture('apache', { CONFIG: config, PORT: port }));

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRecipe } from '../../src/recipe/load.js';
 import { explainSkipUnlessRoot, isRoot, jailwright, makeJailParent, run, writeRecipe } from '../support/root.js';
-import { freePort, learnFixture } from './support.js';
+import { learnFixture } from './support.js';
+import { freeTcpUdpPort } from '../../src/testing/index.js';
 
 explainSkipUnlessRoot('learning named');
 const haveNamed = existsSync('/usr/sbin/named') && (await run('id', ['bind'])).code === 0;
@@ -17,7 +18,7 @@ describe.skipIf(!isRoot || !haveNamed)("learn: Debian's named from a recipe nami
   let root: string;
   beforeAll(async () => {
     ({ parent, cleanup } = await makeJailParent());
-    recipe = await writeRecipe(parent, 'named', await learnFixture('named', { PORT: await freePort() }));
+    recipe = await writeRecipe(parent, 'named', await learnFixture('named', { PORT: await freeTcpUdpPort() }));
     root = path.join(parent, 'named');
   });
   afterAll(async () => {

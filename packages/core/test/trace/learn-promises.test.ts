@@ -12,7 +12,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRecipe } from '../../src/recipe/load.js';
 import { explainSkipUnlessRoot, isRoot, jailwright, makeJailParent, run, writeRecipe } from '../support/root.js';
-import { compile, freePort, haveGcc } from './support.js';
+import { compile, haveGcc } from './support.js';
+import { freeTcpPort } from '../../src/testing/index.js';
 
 explainSkipUnlessRoot("learn's promises");
 if (isRoot && !haveGcc) console.warn("skipping learn's promises: gcc is not installed");
@@ -131,7 +132,7 @@ describe.skipIf(!isRoot || !haveGcc)("learn's promises, on a daemon built here",
   });
 
   it('learns all misses per run, survives its own kill -9, leaves the decoy alone, skips kernel files and secrets, strips setuid, rewrites absolute links', async () => {
-    const recipe = await writeRecipe(parent, 'daemon', recipeText(program, data, await freePort()));
+    const recipe = await writeRecipe(parent, 'daemon', recipeText(program, data, await freeTcpPort()));
     const root = path.join(parent, 'daemon');
     const learned = await jailwright('learn', recipe, '--root', root, '--write');
     console.info(`learn on the test daemon: ${learned.stdout.match(/learned in .*/)?.[0] ?? learned.stdout}`);
@@ -179,7 +180,7 @@ describe.skipIf(!isRoot || !haveGcc)("learn's promises, on a daemon built here",
   });
 
   it('is bounded: --max-iterations 1 prints its one run, exits 1, and without --write leaves the recipe alone and prints the diff', async () => {
-    const body = recipeText(program, data, await freePort());
+    const body = recipeText(program, data, await freeTcpPort());
     const recipe = await writeRecipe(parent, 'bounded', body.replace('name: jwlearnd', 'name: jwlearnd-bounded'));
     const learned = await jailwright('learn', recipe, '--root', path.join(parent, 'bounded'), '--max-iterations', '1');
     expect(learned.code).toBe(1);
@@ -192,7 +193,7 @@ describe.skipIf(!isRoot || !haveGcc)("learn's promises, on a daemon built here",
   });
 
   it('without progress exits 1 and names what is still missing and why', async () => {
-    const body = recipeText(program, data, await freePort(), ', needs-absent').replace('name: jwlearnd', 'name: jwlearnd-stalls');
+    const body = recipeText(program, data, await freeTcpPort(), ', needs-absent').replace('name: jwlearnd', 'name: jwlearnd-stalls');
     const recipe = await writeRecipe(parent, 'stalls', body);
     const learned = await jailwright('learn', recipe, '--root', path.join(parent, 'stalls'));
     expect(learned.code).toBe(1);
@@ -203,7 +204,7 @@ describe.skipIf(!isRoot || !haveGcc)("learn's promises, on a daemon built here",
   });
 
   it('exits 1 when the daemon never ran', async () => {
-    const recipe = await writeRecipe(parent, 'never', recipeText('/usr/sbin/jwlearn-no-such-daemon', data, await freePort()).replace('name: jwlearnd', 'name: jwlearnd-never').replace(/^    - \/usr\/sbin\/jwlearn-no-such-daemon.*\n/m, '    - /usr/bin/true\n'));
+    const recipe = await writeRecipe(parent, 'never', recipeText('/usr/sbin/jwlearn-no-such-daemon', data, await freeTcpPort()).replace('name: jwlearnd', 'name: jwlearnd-never').replace(/^    - \/usr\/sbin\/jwlearn-no-such-daemon.*\n/m, '    - /usr/bin/true\n'));
     const learned = await jailwright('learn', recipe, '--root', path.join(parent, 'never'));
     expect(learned.code).toBe(1);
     expect(learned.stdout).toMatch(/not converged after \d runs/);

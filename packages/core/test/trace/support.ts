@@ -1,5 +1,4 @@
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from '../support/root.js';
@@ -15,18 +14,6 @@ export async function compile(directory: string, name: string, source: string, o
   const result = await run('gcc', ['-O1', '-o', output, file, ...args]);
   if (result.code !== 0) throw new Error(`gcc failed for ${name}:\n${result.stderr}`);
   return output;
-}
-
-/** A TCP port free on 127.0.0.1 right now (the kernel picks it), so tests bind no fixed port. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /** A learning fixture (test/fixtures/learn/NAME.yaml) with its @KEY@ placeholders filled in. */
