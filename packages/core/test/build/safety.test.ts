@@ -94,7 +94,7 @@ describe.skipIf(!isRoot)('bad input is refused with a clear error and an untouch
     expect(await readFile(path.join(root, 'precious'), 'utf8')).toBe('keep me');
   });
 
-  it('a symlink planted in the jail (etc -> /etc) never leads a build to the host', async () => {
+  it('a symlink planted in the jail (etc -> /etc) never leads a build to the host, nor passes for "up to date"', async () => {
     const root = path.join(parent, 'planted');
     expect((await jailwright('build', DEMO_RECIPE, '--root', root)).code).toBe(0);
     const jail = await realpath(root);
@@ -105,6 +105,8 @@ describe.skipIf(!isRoot)('bad input is refused with a clear error and an untouch
     const rebuilt = await jailwright('build', DEMO_RECIPE, '--root', root);
     expect(rebuilt.stderr).toBe('');
     expect(rebuilt.code).toBe(0);
+    expect(rebuilt.stdout).not.toContain('up to date');
+    expect(await realpath(root)).not.toBe(jail);
     const etc = await lstat(path.join(root, 'etc'));
     expect(etc.isDirectory()).toBe(true);
     expect((await readdir(path.join(root, 'etc'))).sort()).not.toContain('shadow');
