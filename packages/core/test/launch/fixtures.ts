@@ -1,6 +1,7 @@
 import { readFileSync, readlinkSync, readdirSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { LaunchState } from '../../src/index.js';
 
 /**
  * The test service: pauses until SIGTERM (then exits 0). With `--chroot DIR UID GID` it first chroots
@@ -76,6 +77,11 @@ export function fenceFailures(pid: number, expected: Expected): Record<string, s
   const options = rootMount?.[5]?.split(',') ?? [];
   if (!options.includes('nodev') || !options.includes('nosuid')) failures.mount = `jail root mounted ${rootMount?.[5] ?? '(not a mount point)'}`;
   return failures;
+}
+
+/** The PIDs a launch state names: service, launcher and supervisor. */
+export function pidsOf(state: LaunchState): number[] {
+  return [state.service?.pid, state.launcher?.pid, state.supervisor.pid].filter((pid): pid is number => pid !== undefined);
 }
 
 /** True while the process runs (a zombie counts as gone). */

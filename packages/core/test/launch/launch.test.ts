@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LaunchState } from '../../src/index.js';
 import { CLI, explainSkipUnlessRoot, isRoot, jailwright, makeJailParent, run, writeRecipe } from '../support/root.js';
-import { alive, fenceFailures, TEST_SERVICE_SOURCE, waitFor } from './fixtures.js';
+import { alive, fenceFailures, pidsOf, TEST_SERVICE_SOURCE, waitFor } from './fixtures.js';
 
 explainSkipUnlessRoot('the launch tests (namespaces, chroot, real processes)');
 
@@ -14,10 +14,6 @@ const NAMED_GROUP = `jwlg${process.pid}`;
 const OTHER_GROUP = `jwlx${process.pid}`;
 /** A descriptor the caller of `start` holds open without close-on-exec: a directory outside the jail, the classic way out. */
 const LEAKED_FD = 200;
-
-function pidsOf(state: LaunchState): number[] {
-  return [state.service?.pid, state.launcher?.pid, state.supervisor.pid].filter((pid): pid is number => pid !== undefined);
-}
 
 describe.skipIf(!isRoot)('jailwright start: a service in its jail, fenced, supervised', () => {
   let parent: string;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LaunchSpec, LaunchState } from '../../src/index.js';
 import { CLI, explainSkipUnlessRoot, isRoot, jailwright, makeJailParent, run, writeRecipe } from '../support/root.js';
-import { alive, answer, fenceFailures, waitFor } from './fixtures.js';
+import { alive, answer, fenceFailures, pidsOf, waitFor } from './fixtures.js';
 import { processesWithUid } from '../../src/launch/service-account.js';
 
 explainSkipUnlessRoot('the service lifecycle tests (restart, --foreground, stop escalation, status, accounts, readiness)');
@@ -55,10 +55,6 @@ int main(int argc, char **argv) {
   for (;;) pause();
 }
 `;
-
-function pidsOf(state: LaunchState): number[] {
-  return [state.service?.pid, state.launcher?.pid, state.supervisor.pid].filter((pid): pid is number => pid !== undefined);
-}
 
 describe.skipIf(!isRoot)('the service lifecycle: restart, --foreground, stop escalation, status, accounts, readiness', () => {
   let parent: string;
