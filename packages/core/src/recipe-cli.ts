@@ -17,6 +17,9 @@ export interface RecipePackage {
 /** Core commands that take a recipe as their first argument. */
 const RECIPE_COMMANDS = ['build', 'start', 'stop', 'restart', 'status', 'check', 'logs', 'export', 'compile', 'lint'] as const;
 
+/** Core commands that take a jail root as their first argument (`--root DIR` here, the default root otherwise). */
+const ROOT_COMMANDS = ['audit', 'verify', 'outdated', 'update'] as const;
+
 /**
  * The command line of a recipe package (`jailwright-apache build --root DIR`): core's own commands with
  * the package's recipe filled in, so a user who installed one recipe never names a recipe file.
@@ -35,11 +38,11 @@ export async function runRecipeCli(recipe: RecipePackage, argv: readonly string[
   let args: string[];
   if ((RECIPE_COMMANDS as readonly string[]).includes(command)) {
     args = [command, recipe.file, ...rest];
-  } else if (command === 'audit') {
+  } else if ((ROOT_COMMANDS as readonly string[]).includes(command)) {
     const rootIndex = rest.indexOf('--root');
-    const root = rootIndex >= 0 ? rest[rootIndex + 1] : defaultJailRoot(recipe.name);
+    const root = (rootIndex >= 0 ? rest[rootIndex + 1] : undefined) ?? defaultJailRoot(recipe.name);
     const others = rootIndex >= 0 ? rest.filter((_, index) => index !== rootIndex && index !== rootIndex + 1) : rest;
-    args = ['audit', root ?? defaultJailRoot(recipe.name), '--recipe', recipe.file, ...others];
+    args = [command, root, ...(command === 'audit' ? ['--recipe', recipe.file] : []), ...others];
   } else if (command === '--version' || command === '-V') {
     args = ['--version'];
   } else {
@@ -66,6 +69,8 @@ Commands (options as in \`jailwright <command> --help\`; the jail root defaults 
   check [--json]                            run the recipe's probes against the running service
   logs [-n N]                               where the logs are, and their last lines
   audit [--root DIR] [--json]               audit the jail (static checks)
+  verify | outdated [--root DIR] [--json]   the jail against its manifest; its copies against the host
+  update [--root DIR] [--dry-run] [--restart] rebuild against today's host, atomically, with rollback
   export --format tar|oci|systemd|sysv --out PATH
                                             the jail as a tarball or OCI image, a systemd unit, an init script
   compile --source TARBALL [--profile NAME] build the service from source; later builds jail the result
