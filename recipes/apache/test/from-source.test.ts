@@ -1,14 +1,13 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { makeJailParent, runCommand } from '@jailwright/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { debianSourceTarballs } from '../../../scripts/debian-source.mjs';
-import { runRecipeCommand } from '../../../scripts/recipe-command.mjs';
 
 /**
  * httpd built from Debian bookworm's apache2 source package (its upstream tarball) with the recipe's
@@ -38,22 +37,22 @@ function head(port: number): Promise<{ status: number; server: string }> {
 
 describe.skipIf(!isRoot)("httpd from Debian's apache2 source package: compiled, jailed, answering", () => {
   let parent: string;
+  let removeParent: () => Promise<void>;
   let stateDir: string;
   let prefix: string;
   let root: string;
   // A private state directory: the compile record affects this test's builds only, not the machine's apache jail.
-  const jailwrightApache = (...args: string[]) => runRecipeCommand(BIN, args, { env: { JAILWRIGHT_STATE_DIR: stateDir }, timeoutMs: 30 * 60_000 });
+  const jailwrightApache = (...args: string[]) => runCommand(process.execPath, [BIN, ...args], { env: { ...process.env, JAILWRIGHT_STATE_DIR: stateDir }, timeout: 30 * 60_000 });
 
   beforeAll(async () => {
-    parent = await mkdtemp('/var/lib/jailwright-apache-from-source-');
-    await chmod(parent, 0o755);
+    ({ parent, cleanup: removeParent } = await makeJailParent('jailwright-apache-from-source-'));
     stateDir = path.join(parent, 'state');
     prefix = path.join(parent, 'apache');
     root = path.join(parent, 'jail');
   });
   afterAll(async () => {
     await jailwrightApache('stop', '--root', root);
-    await rm(parent, { recursive: true, force: true });
+    await removeParent();
   });
 
   it('compiles the apache2 source package with the recipe profile, checking its sha256', async () => {

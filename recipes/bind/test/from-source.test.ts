@@ -1,13 +1,12 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { hostAccountEntry, makeJailParent, rememberAccount, runCommand } from '@jailwright/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { debianSourceTarballs } from '../../../scripts/debian-source.mjs';
-import { runRecipeCommand } from '../../../scripts/recipe-command.mjs';
 import { serviceUser } from '../src/index.js';
 
 /**
@@ -21,36 +20,28 @@ const isRoot = process.getuid?.() === 0;
 if (!isRoot) console.warn('skipping BIND from source: it needs root (apt-get source, an install prefix, a jail); CI runs it as root');
 
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
-const hostEntry = (file: '/etc/passwd' | '/etc/group', name: string) =>
-  readFileSync(file, 'utf8')
-    .split('\n')
-    .map((line) => line.split(':'))
-    .find((fields) => fields[0] === name);
 
 describe.skipIf(!isRoot)("BIND 9 from Debian's source package: compiled, jailed, answering", () => {
   let parent: string;
   let stateDir: string;
   let prefix: string;
   let root: string;
-  let accountExisted: boolean;
-  let groupExisted: boolean;
+  let removeParent: () => Promise<void>;
+  let account: { restore: () => Promise<void> };
   // A private state directory: the compile record affects this test's builds only, not the machine's bind jail.
-  const jailwrightBind = (...args: string[]) => runRecipeCommand(BIN, args, { env: { JAILWRIGHT_STATE_DIR: stateDir }, timeoutMs: 40 * 60_000 });
+  const jailwrightBind = (...args: string[]) => runCommand(process.execPath, [BIN, ...args], { env: { ...process.env, JAILWRIGHT_STATE_DIR: stateDir }, timeout: 40 * 60_000 });
 
   beforeAll(async () => {
-    accountExisted = hostEntry('/etc/passwd', serviceUser) !== undefined;
-    groupExisted = hostEntry('/etc/group', serviceUser) !== undefined;
-    parent = await mkdtemp('/var/lib/jailwright-bind-from-source-');
-    await chmod(parent, 0o755);
+    account = rememberAccount(serviceUser);
+    ({ parent, cleanup: removeParent } = await makeJailParent('jailwright-bind-from-source-'));
     stateDir = path.join(parent, 'state');
     prefix = path.join(parent, 'named');
     root = path.join(parent, 'bind');
   });
   afterAll(async () => {
     await jailwrightBind('stop', '--root', root);
-    await rm(parent, { recursive: true, force: true });
-    if (!accountExisted && hostEntry('/etc/passwd', serviceUser)) await execFileAsync('userdel', [serviceUser]).catch(() => undefined);
-    if (!groupExisted && hostEntry('/etc/group', serviceUser)) await execFileAsync('groupdel', [serviceUser]).catch(() => undefined);
+    await removeParent();
+    await account.restore();
   });
 
   it('compiles the bind9 source package with the default profile, checking its sha256', async () => {
@@ -92,7 +83,7 @@ describe.skipIf(!isRoot)("BIND 9 from Debian's source package: compiled, jailed,
     const executable = statSync(`/proc/${pid}/exe`);
     const compiledNamed = statSync(path.join(prefix, 'sbin/named'));
     expect([executable.dev, executable.ino]).toEqual([compiledNamed.dev, compiledNamed.ino]);
-    const uid = hostEntry('/etc/passwd', serviceUser)![2]!;
+    const uid = hostAccountEntry('/etc/passwd', serviceUser)![2]!;
     expect(readFileSync(`/proc/${pid}/status`, 'utf8')).toMatch(new RegExp(`^Uid:\\s+${uid}\\s+${uid}\\s+${uid}\\s+${uid}$`, 'm'));
     expect(readlinkSync(`/proc/${pid}/root`)).toBe(realpathSync(root));
 
