@@ -89,10 +89,14 @@ export function summarize(findings: readonly Finding[]): AuditSummary {
   return summary;
 }
 
+/** Whether `severity` is at least as severe as `threshold` (what `--fail-on threshold` fails on). */
+export function reachesSeverity(severity: AuditSeverity, threshold: AuditSeverity): boolean {
+  return SEVERITIES.indexOf(severity) <= SEVERITIES.indexOf(threshold);
+}
+
 /** The findings that fail an audit run with `--fail-on threshold`: not allowed, and at least that severe. */
 export function failingFindings(findings: readonly Finding[], threshold: AuditSeverity): Finding[] {
-  const limit = SEVERITIES.indexOf(threshold);
-  return findings.filter((item) => !item.allowed && SEVERITIES.indexOf(item.severity) <= limit);
+  return findings.filter((item) => !item.allowed && reachesSeverity(item.severity, threshold));
 }
 
 function compareText(a: string, b: string): number {

@@ -5,7 +5,7 @@ import { readServiceStatus, resolveServiceIdentity, resolveTarget, type ServiceT
 import { readJson, type LaunchState } from '../launch/launch-state.js';
 import { KNOWN_CAPABILITIES, type NormalizedLaunch } from '../recipe/launch-schema.js';
 import { describeLandlockScope, type LandlockScopeStatus } from '../launch/landlock-scope.js';
-import { SEVERITIES, type AuditSeverity } from './finding.js';
+import { reachesSeverity, type AuditSeverity } from './finding.js';
 
 /** The version of `audit --running --json` output; bumped on any incompatible change. */
 export const RUNNING_AUDIT_SCHEMA_VERSION = 1;
@@ -205,7 +205,7 @@ export async function runRunningAudit(
   }
   checks.push(landlockCheck(status.servicePid, state.landlock, launch.namespaces.net));
   const failedChecks = checks.filter((check) => !check.ok);
-  const failing = failedChecks.filter((check) => SEVERITIES.indexOf(check.severity) <= SEVERITIES.indexOf(failOn)).length;
+  const failing = failedChecks.filter((check) => reachesSeverity(check.severity, failOn)).length;
   const failed = failedChecks.length;
   const report: RunningAuditReport = { ...base, running: true, jailRoot: state.jailRoot, pids, checks, failed, failOn, failing };
   const output = options.json
