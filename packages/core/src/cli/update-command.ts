@@ -37,6 +37,6 @@ Examples:
       });
       if (progress) process.stderr.write('\r\x1b[K');
       process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatUpdateText(report));
-      process.exitCode = report.restart?.rolledBack ? ExitCode.findings : ExitCode.ok;
+      process.exitCode = report.restart?.rolledBack || report.audit?.passed === false ? ExitCode.findings : ExitCode.ok;
     });
 }

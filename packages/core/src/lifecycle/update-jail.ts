@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { realpath } from 'node:fs/promises';
 import { jailLayout } from '../apply/jail-layout.js';
 import type { Manifest, ManifestEntry } from '../apply/manifest.js';
+import type { AuditVerdict } from '../audit/format-report.js';
 import { hashRegularFile } from '../audit/jail-files.js';
 import { buildJail } from '../build-jail.js';
 import { ExitCode, JailwrightError } from '../errors.js';
@@ -33,6 +34,8 @@ export interface UpdateReport {
   changes: PlanChange[];
   /** With --restart: whether the service was restarted, passed its probes, or was rolled back. */
   restart?: { restarted: boolean; ok: boolean; rolledBack: boolean; problem?: string | undefined } | undefined;
+  /** The build's audit of the new generation (absent when nothing changed): failing findings exit 1, as for build. */
+  audit?: AuditVerdict | undefined;
 }
 
 /** How `updateJail` runs. */
@@ -90,6 +93,7 @@ export async function updateJail(root: string, options: UpdateOptions = {}): Pro
     dryRun: false,
     generation: result.generation,
     changes: result.changed ? diffStates(manifestStates(current.manifest), manifestStates(after.manifest)) : [],
+    ...(outcome.audit ? { audit: outcome.audit.verdict } : {}),
   };
   if (!options.restart) return report;
   // A service still running in an older generation (an earlier update without --restart) is restarted too.
@@ -219,5 +223,8 @@ export function formatUpdateText(report: UpdateReport): string {
   if (restart?.rolledBack) lines.push(`the service failed on the new generation (${restart.problem}); rolled back to ${report.generation} and restarted there`);
   else if (restart?.restarted) lines.push('restarted the service: its probes pass');
   else if (restart) lines.push('nothing changed: the service was not restarted');
+  if (report.audit && !report.audit.passed) {
+    lines.push(`audit: ${report.audit.failing} finding${report.audit.failing === 1 ? '' : 's'} at ${report.audit.failOn} or worse in the new generation: see jailwright audit ${report.root}`);
+  }
   return `${lines.join('\n')}\n`;
 }

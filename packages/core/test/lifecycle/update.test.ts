@@ -1,5 +1,5 @@
 import { readlinkSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OutdatedReport, UpdateReport } from '../../src/index.js';
@@ -120,5 +120,20 @@ describe.skipIf(!isRoot)('outdated and update after a host upgrade of a library 
     expect(noService.code).toBe(2);
     expect(noService.stderr).toContain('has no launch section');
     expect(readlinkSync(root)).toMatch(/^\.jwup\.jailwright\/generation-\d{6}$/);
+  });
+
+  it('an update whose new generation the audit finds unsafe still swaps it in, and exits 1 saying why, as build does', async () => {
+    const unsafeRecipe = await writeRecipe(parent, 'jwunsafe', 'specVersion: 1\nname: jwunsafe\njail:\n  files: [/usr/bin/id]\n');
+    const unsafeRoot = path.join(parent, 'jwunsafe');
+    expect((await jailwright('build', unsafeRecipe, '--root', unsafeRoot)).code).toBe(0);
+    const before = readlinkSync(unsafeRoot);
+    await writeFile(unsafeRecipe, 'specVersion: 1\nname: jwunsafe\njail:\n  files: [/usr/bin/id]\n  write:\n    - { path: /etc/ld.so.preload, content: "", mode: "0666" }\n');
+    const updated = await jailwright('update', unsafeRoot, '--json');
+    expect(updated.code).toBe(1);
+    const report = JSON.parse(updated.stdout) as UpdateReport;
+    expect(report.audit).toMatchObject({ passed: false, failOn: 'high' });
+    expect(report.audit!.failing).toBeGreaterThan(0);
+    expect(report.changes.map((change) => `${change.change} ${change.path}`)).toContain('added /etc/ld.so.preload');
+    expect(readlinkSync(unsafeRoot)).not.toBe(before);
   });
 });
