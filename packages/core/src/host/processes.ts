@@ -50,12 +50,7 @@ export function signalProcess(identity: ProcessIdentity, signal: NodeJS.Signals)
 
 /** Waits until none of the processes runs; true when they are all gone before the deadline. */
 export async function waitGone(identities: readonly (ProcessIdentity | undefined)[], timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (!identities.some(isRunning)) return true;
-    if (Date.now() >= deadline) return false;
-    await sleep(20);
-  }
+  return waitUntil(() => !identities.some(isRunning), timeoutMs);
 }
 
 /** The PIDs of a process's children. */
@@ -75,9 +70,8 @@ export function childPids(pid: number): number[] {
 
 /** True while a process with this PID exists (a zombie counts as gone). */
 export async function isAlive(pid: number): Promise<boolean> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => undefined);
-  if (status === undefined) return false;
-  return !/^State:\s+Z/m.test(status);
+  const state = statFields(pid)?.[0];
+  return state !== undefined && state !== 'Z' && state !== 'X';
 }
 
 /** Polls `condition` every 20 ms until it is truthy or `timeoutMs` passes; returns the last value. */
