@@ -149,11 +149,18 @@ export async function buildJail(options: BuildJailOptions): Promise<BuildJailOut
   const outcome: BuildJailOutcome = { recipeFile, recipeName: recipe.name, root, plan, createdAccounts, result };
   if (!result.changed) return outcome;
   if (options.audit !== false) outcome.audit = await auditBuiltJail(root, recipe, recipeFile, link, options);
-  if (options.symbols !== false) {
-    const { findMissingSymbols } = await import('./trace/missing-symbols.js');
-    outcome.symbols = await findMissingSymbols(root);
-  }
+  if (options.symbols !== false) outcome.symbols = await checkBuiltSymbols(root, result);
   return outcome;
+}
+
+/**
+ * The article's nm loop over a new generation. A first build holds exactly its manifest, whose content digest
+ * can answer from the build cache; a rebuild may carry service data the manifest does not list, so it reads all.
+ */
+async function checkBuiltSymbols(root: string, result: ApplyResult): Promise<MissingSymbolsReport> {
+  const [{ findMissingSymbols, findMissingSymbolsOfBuild }, { readManifest }] = await Promise.all([import('./trace/missing-symbols.js'), import('./apply/manifest.js')]);
+  const manifest = result.previousGeneration === undefined ? await readManifest(result.manifestPath) : undefined;
+  return manifest ? findMissingSymbolsOfBuild(root, manifest.entries) : findMissingSymbols(root);
 }
 
 /** The recipe's bytes and, when it was compiled from source, the compile record: a new compile rebuilds the jail. */

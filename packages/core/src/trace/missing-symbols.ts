@@ -3,8 +3,11 @@
  * version, e.g. GLIBC_2.34) that an object in the jail needs and no object in the jail defines, with the
  * host libraries that would define it.
  */
-import { lstat, readdir, realpath } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { lstat, readdir, readFile, realpath, rename, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
+import { buildCacheDirectory, privateDirectory } from '../cache-directory.js';
+import { ENGINE_VERSION } from '../version.js';
 import { readDynamicSymbols, readElf, type DynamicSymbol } from '../host/elf-file.js';
 import { isElf } from '../host/library-resolver.js';
 import { loadLdCache } from '../host/ld-so-cache.js';
@@ -113,6 +116,38 @@ export async function findMissingSymbols(root: string, options: MissingSymbolsOp
   if (missing.length > 0 && !options.noProviders) await findProviders(missing, options.searchDirectories ?? []);
   missing.sort((a, b) => a.symbol.localeCompare(b.symbol));
   return { root, objects: files.length, missing, missingVersions };
+}
+
+/** A path of a jail as its manifest records it: what the symbol check's verdict depends on. */
+export interface JailContentEntry {
+  path: string;
+  type: string;
+  sha256?: string | undefined;
+  target?: string | undefined;
+}
+
+/**
+ * The symbol check of a jail a build has just made, holding exactly the paths `entries` lists. The verdict
+ * depends only on those paths and their content, so a clean one is kept in the build cache under a digest
+ * of both (and of the engine version): building the same jail again, into another root, does not read every
+ * object's symbol tables again. A verdict with missing symbols is never cached (its host providers can change).
+ */
+export async function findMissingSymbolsOfBuild(root: string, entries: readonly JailContentEntry[]): Promise<MissingSymbolsReport> {
+  const directory = await privateDirectory(posix.join(buildCacheDirectory(), 'symbols'));
+  const digest = createHash('sha256').update(`${ENGINE_VERSION}\n`);
+  for (const entry of [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+    if (entry.type === 'file' || entry.type === 'symlink') digest.update(`${entry.type}\0${entry.path}\0${entry.sha256 ?? ''}\0${entry.target ?? ''}\n`);
+  }
+  const file = directory && posix.join(directory, `${digest.digest('hex')}.json`);
+  const cached = file ? await readFile(file, 'utf8').then((text) => JSON.parse(text) as { objects?: unknown }, () => undefined) : undefined;
+  if (typeof cached?.objects === 'number') return { root, objects: cached.objects, missing: [], missingVersions: [] };
+  const report = await findMissingSymbols(root);
+  if (file && report.missing.length === 0 && report.missingVersions.length === 0) {
+    await writeFile(`${file}.${process.pid}.tmp`, JSON.stringify({ objects: report.objects }), { mode: 0o600 })
+      .then(() => rename(`${file}.${process.pid}.tmp`, file))
+      .catch(() => undefined);
+  }
+  return report;
 }
 
 /** Reads the dynamic symbols of candidate host libraries (given directories first, then ld.so.cache) until every missing symbol has its providers. */
