@@ -47,6 +47,8 @@ export interface ApplyOptions {
   onWait?: (holderPid: number) => void;
   /** Keep the previous generation after the swap (until the next build), so `rollBack` can return to it. */
   keepPrevious?: boolean | undefined;
+  /** Take the sha256 of provably unchanged host files from earlier builds (default true); false reads and hashes all. */
+  reuseDigests?: boolean | undefined;
 }
 
 /** What a build did. */
@@ -106,7 +108,8 @@ export async function applyPlan(plan: Plan, root: string, options: ApplyOptions)
     const generation = generationName((previous ? (generationNumber(previous.generation) ?? 0) : 0) + 1);
     const staging = posix.join(layout.state, `staging-${process.pid}`);
     // What earlier builds hashed: this host's record, then the previous generation's manifest.
-    const known = new Map([...(await readHostDigests()), ...(previousManifest ? knownContents(previousManifest) : [])]);
+    const known =
+      options.reuseDigests === false ? new Map<string, KnownContent>() : new Map([...(await readHostDigests()), ...(previousManifest ? knownContents(previousManifest) : [])]);
     const { entries, bytesCopied } = await buildTree(staging, plan.operations, known, options.onProgress);
     if (previous) await carryServiceData(previous.directory, staging, entries);
     const manifest: Manifest = {

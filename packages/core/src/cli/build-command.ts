@@ -14,6 +14,7 @@ interface BuildCommandOptions {
   audit: boolean;
   auditFailOn?: 'critical' | 'high' | 'medium';
   allowMissingSymbols?: boolean;
+  cache: boolean;
   variant?: string;
   option: Record<string, string>;
 }
@@ -44,6 +45,10 @@ export function registerBuildCommand(program: Command): void {
       collectOption,
       {},
     )
+    .option(
+      '--no-cache',
+      'read and hash every host file and run the whole symbol check, instead of trusting what earlier builds recorded about unchanged files (the build cache, JAILWRIGHT_BUILD_CACHE, default /var/cache/jailwright/build)',
+    )
     .option('--allow-missing-symbols', 'warn, instead of failing, when something in the jail needs a symbol nothing in the jail defines')
     .addHelpText(
       'after',
@@ -70,6 +75,7 @@ Examples:
         auditFailOn: options.auditFailOn,
         variant: options.variant,
         options: options.option,
+        cache: options.cache,
       });
       if (outcome.audit && !outcome.audit.verdict.passed) process.exitCode = ExitCode.findings;
       const missingSymbols = (outcome.symbols?.missing.length ?? 0) + (outcome.symbols?.missingVersions.length ?? 0);

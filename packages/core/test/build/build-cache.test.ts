@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildJail } from '../../src/index.js';
 import { readCurrentGeneration } from '../../src/lifecycle/current-generation.js';
-import { explainSkipUnlessRoot, isRoot, makeJailParent, writeRecipe } from '../support/root.js';
+import { explainSkipUnlessRoot, isRoot, jailwright, makeJailParent, writeRecipe } from '../support/root.js';
 
 explainSkipUnlessRoot('the build cache (host file digests and symbol verdicts shared by the builds of one host)');
 
@@ -20,9 +20,9 @@ describe.skipIf(!isRoot)('the build cache: what one build learned about host fil
   let data: string;
   let recipe: string;
   let roots = 0;
-  const build = async (options: { symbols?: boolean } = {}) => {
+  const build = async (options: { symbols?: boolean; cache?: boolean } = {}) => {
     const root = path.join(parent, `jail-${++roots}`);
-    const outcome = await buildJail({ recipe, root, audit: false, symbols: options.symbols ?? false });
+    const outcome = await buildJail({ recipe, root, audit: false, symbols: options.symbols ?? false, cache: options.cache });
     return { outcome, generation: await readCurrentGeneration(root) };
   };
   const recordFile = () => path.join(cache, 'host-digests.json');
@@ -104,6 +104,26 @@ describe.skipIf(!isRoot)('the build cache: what one build learned about host fil
     expect(third.outcome.symbols?.objects).toBe(first.outcome.symbols?.objects);
     expect(await readdir(path.join(cache, 'symbols'))).toHaveLength(2);
     await writeFile(data, 'the data a jail carries\n');
+    await rm(cache, { recursive: true });
+  });
+
+  it('--no-cache reads and hashes every host file and runs the whole symbol check, and records the truth', async () => {
+    const first = await build({ symbols: true });
+    await plantDigest();
+    const verdicts = await readdir(path.join(cache, 'symbols'));
+    await writeFile(path.join(cache, 'symbols', verdicts[0]!), JSON.stringify({ objects: 4242 }));
+    const root = path.join(parent, `jail-${++roots}`);
+    const cli = await jailwright('build', recipe, '--root', root, '--no-audit', '--no-cache', '--json');
+    expect(cli.code).toBe(0);
+    const outcome = JSON.parse(cli.stdout) as { symbols: { objects: number } };
+    expect(outcome.symbols.objects).toBe(first.outcome.symbols?.objects);
+    expect(dataDigest(await readCurrentGeneration(root))).toBe(sha256('the data a jail carries\n'));
+    expect(JSON.parse(await readFile(recordFile(), 'utf8')).entries[data].sha256).toBe(sha256('the data a jail carries\n'));
+    // The engine's own switch, on a rebuild: not even the previous generation's digests are trusted.
+    await plantDigest();
+    const rebuilt = await buildJail({ recipe, root, force: true, audit: false, symbols: false, cache: false });
+    expect(rebuilt.result?.changed).toBe(true);
+    expect(dataDigest(await readCurrentGeneration(root))).toBe(sha256('the data a jail carries\n'));
     await rm(cache, { recursive: true });
   });
 });
