@@ -50,5 +50,5 @@ export { registryDirectory, type RegistryEntry } from './lifecycle/registry.js';
 export { serviceDataDirectories } from './apply/service-data.js';
 export { rollBack } from './apply/apply.js';
 export * from './compile/index.js';
-export { JAIL_ORDER, LINT_DEVICE_ALLOW_LIST, LINT_RULES, TOP_LEVEL_ORDER, formatLintFinding, lintRecipe, lintRecipeText, type LintFinding, type LintRule } from './lint/lint-recipe.js';
+export { EXTENDS_ORDER, JAIL_ORDER, LINT_DEVICE_ALLOW_LIST, LINT_RULES, TOP_LEVEL_ORDER, formatLintFinding, lintRecipe, lintRecipeText, type LintFinding, type LintRule } from './lint/lint-recipe.js';
 export * from './export/index.js';

@@ -3,6 +3,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { buildJail } from '../build-jail.js';
 import { ExitCode } from '../errors.js';
 import { formatPlan } from './format-plan.js';
+import { allowMissingSymbolsOption, missingSymbolsVerdict } from './missing-symbols-check.js';
 
 interface BuildCommandOptions {
   root?: string;
@@ -49,7 +50,7 @@ export function registerBuildCommand(program: Command): void {
       '--no-cache',
       'read and hash every host file and run the whole symbol check, instead of trusting what earlier builds recorded about unchanged files (the build cache, JAILWRIGHT_BUILD_CACHE, default /var/cache/jailwright/build)',
     )
-    .option('--allow-missing-symbols', 'warn, instead of failing, when something in the jail needs a symbol nothing in the jail defines')
+    .addOption(allowMissingSymbolsOption())
     .addHelpText(
       'after',
       `
@@ -78,8 +79,8 @@ Examples:
         cache: options.cache,
       });
       if (outcome.audit && !outcome.audit.verdict.passed) process.exitCode = ExitCode.findings;
-      const missingSymbols = (outcome.symbols?.missing.length ?? 0) + (outcome.symbols?.missingVersions.length ?? 0);
-      if (missingSymbols > 0 && !options.allowMissingSymbols) process.exitCode = ExitCode.findings;
+      const symbolsVerdict = await missingSymbolsVerdict(outcome.symbols, options.allowMissingSymbols);
+      if (symbolsVerdict.failed) process.exitCode = ExitCode.findings;
       if (progress && outcome.result) process.stderr.write('\r\x1b[K');
       if (options.json) {
         const { recipeFile, root, plan, createdAccounts, result, audit, symbols } = outcome;
@@ -110,10 +111,7 @@ Examples:
           process.stdout.write(formatAuditText(report, verdict));
         }
       }
-      if (outcome.symbols && missingSymbols > 0) {
-        const { formatMissingSymbols } = await import('../trace/missing-symbols.js');
-        process.stdout.write(`${options.allowMissingSymbols ? 'warning: ' : ''}${formatMissingSymbols(outcome.symbols)}`);
-      }
+      process.stdout.write(symbolsVerdict.text);
     });
 }
 

@@ -10,6 +10,7 @@ import { launchFiles } from '../launch/launch-files.js';
 import { type LaunchSpec, type LaunchState, readJson } from '../launch/launch-state.js';
 import { isRunning } from '../host/processes.js';
 import type { Operation, Plan } from '../plan/types.js';
+import type { MissingSymbolsReport } from '../trace/missing-symbols.js';
 import { readCurrentGeneration } from './current-generation.js';
 
 /** One path whose planned state differs from the jail's current generation. */
@@ -36,6 +37,8 @@ export interface UpdateReport {
   restart?: { restarted: boolean; ok: boolean; rolledBack: boolean; problem?: string | undefined } | undefined;
   /** The build's audit of the new generation (absent when nothing changed): failing findings exit 1, as for build. */
   audit?: AuditVerdict | undefined;
+  /** The build's symbol check of the new generation (absent when nothing changed): a missing one exits 1 unless allowed, as for build. */
+  symbols?: MissingSymbolsReport | undefined;
 }
 
 /** How `updateJail` runs. */
@@ -94,6 +97,7 @@ export async function updateJail(root: string, options: UpdateOptions = {}): Pro
     generation: result.generation,
     changes: result.changed ? diffStates(manifestStates(current.manifest), manifestStates(after.manifest)) : [],
     ...(outcome.audit ? { audit: outcome.audit.verdict } : {}),
+    ...(outcome.symbols ? { symbols: outcome.symbols } : {}),
   };
   if (!options.restart) return report;
   // A service still running in an older generation (an earlier update without --restart) is restarted too.

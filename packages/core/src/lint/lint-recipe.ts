@@ -1,9 +1,13 @@
 /** `jailwright lint`: the rules a reviewer of a recipe would otherwise check by hand, each finding at its file:line. */
 import { existsSync } from 'node:fs';
+import { JailwrightError } from '../errors.js';
+import { followExtends, type ExtendingRecipe } from '../recipe/extends.js';
 import { readRecipeText } from '../recipe/read-recipe-text.js';
 import { parseRecipe, recipePositions, type RecipePositions } from '../recipe/load.js';
 import { RecipeError } from '../recipe/recipe-error.js';
 import { resolveRecipeReference } from '../recipe/resolve-reference.js';
+import { applySelection, VARIANT_SECTIONS } from '../recipe/select.js';
+import { layerSelection, type RecipeSelection } from '../recipe/selection.js';
 
 /** The ids of the lint rules, with what each asks of a recipe. */
 export const LINT_RULES = {
@@ -17,6 +21,7 @@ export const LINT_RULES = {
   setuid: 'no setuid/setgid mode unless the file keeps it with keepSetuid and a reason',
   'file-exists': 'every host file the recipe names (not marked optional) exists on this host',
   probe: 'at least one probe checks the service',
+  extends: 'every extends: names a recipe that can be read, without a loop, and chooses a variant and option values it declares',
 } as const;
 
 export type LintRule = keyof typeof LINT_RULES;
@@ -36,6 +41,9 @@ export const TOP_LEVEL_ORDER = ['specVersion', 'name', 'description', 'source', 
 /** The canonical order of `jail:` keys: what comes in, who, where, what is generated. */
 export const JAIL_ORDER = ['include', 'files', 'libraries', 'users', 'groups', 'directories', 'devices', 'symlinks', 'write', 'link'] as const;
 
+/** The canonical order of a recipe that extends another: what it is, what it builds on, what it chooses. */
+export const EXTENDS_ORDER = ['specVersion', 'extends', 'variant', 'with'] as const;
+
 const REQUIRED = ['specVersion', 'name', 'description', 'jail', 'launch', 'probes'] as const;
 
 /** Device nodes lint accepts without question; a terminal has no place in a daemon's jail. */
@@ -45,39 +53,38 @@ const SETUID_BITS = 0o6000;
 
 type Path = (string | number)[];
 
-/** Lints the recipe text; `file` names it in findings and anchors nothing else. */
-export function lintRecipeText(text: string, file: string): LintFinding[] {
+/**
+ * Lints the recipe text; `file` names it in findings and anchors nothing else. With a `selection` (what a
+ * recipe extending this one chose; it must name declared options and variants), the rules read the recipe
+ * it produces — options filled in, the variant's sections in place — and point at the lines those come from.
+ */
+export function lintRecipeText(text: string, file: string, selection?: RecipeSelection): LintFinding[] {
   const positions = recipePositions(text);
-  const findings: LintFinding[] = [];
-  const add = (rule: LintRule, path: Path, message: string, key = false) => {
-    const where = (key ? positions.keyPositionOf(path) : undefined) ?? positions.positionOf(path);
-    findings.push({ rule, file, line: where.line, column: where.column, message });
-  };
+  const { findings, add: addInText } = collector(file, positions);
 
   try {
-    parseRecipe(text, file);
+    parseRecipe(text, file, selection);
   } catch (error) {
     if (!(error instanceof RecipeError)) throw error;
     for (const issue of error.issues) findings.push({ rule: 'schema', file, line: issue.line, column: issue.column, message: `${issue.path ? `${issue.path}: ` : ''}${issue.message}` });
   }
-  const data = positions.data;
-  if (!isRecord(data)) return sortFindings(findings);
+  const written = positions.data;
+  if (!isRecord(written)) return sortFindings(findings);
+  const data = selection ? applySelection(written, selection).selected : written;
+  const variantName = selection?.variant;
+  const variant = variantName !== undefined && isRecord(written.variants) ? written.variants[variantName] : undefined;
+  // A section the chosen variant replaces is written under variants.<name>.
+  const add: Add = (rule, path, message, key) => {
+    const fromVariant = isRecord(variant) && (VARIANT_SECTIONS as readonly unknown[]).includes(path[0]) && Object.hasOwn(variant, path[0]!);
+    addInText(rule, fromVariant ? ['variants', variantName!, ...path] : path, message, key);
+  };
 
   for (const key of REQUIRED) {
     if (!(key in data)) add('required', [], `missing ${key}: ${requiredWhy(key)}`);
   }
-  checkOrder(positions, [], TOP_LEVEL_ORDER, add);
-  if (isRecord(data.jail)) checkOrder(positions, ['jail'], JAIL_ORDER, add);
-
-  walk(data, [], (value, path) => {
-    const key = path.at(-1);
-    if (key === 'sha256' && !(typeof value === 'string' && /^[0-9a-f]{64}$/.test(value))) {
-      add('sha256', path, `sha256 ${JSON.stringify(value)} is not 64 lower-case hex digits: write the digest \`sha256sum\` prints for the release file`);
-    }
-    if ((key === 'url' || key === 'source') && typeof value === 'string' && /^[a-z][a-z0-9+.-]*:/i.test(value) && !value.startsWith('https://')) {
-      add('https', path, `${JSON.stringify(value)} is not an https URL: fetch sources over https (with their sha256), so nobody on the way can swap them`);
-    }
-  });
+  checkOrder(positions, [], TOP_LEVEL_ORDER, addInText);
+  if (isRecord(written.jail)) checkOrder(positions, ['jail'], JAIL_ORDER, addInText);
+  checkValues(data, add);
 
   const launch = isRecord(data.launch) ? data.launch : undefined;
   const user = launch?.user;
@@ -123,11 +130,64 @@ export function lintRecipeText(text: string, file: string): LintFinding[] {
   return sortFindings(findings);
 }
 
-/** Lints a recipe given as a path, package or short name (as `build` takes it). */
+/** Lints a recipe given as a path, package or short name (as `build` takes it), following `extends:`. */
 export async function lintRecipe(reference: string, options: { cwd?: string } = {}): Promise<{ file: string; findings: LintFinding[] }> {
   const file = await resolveRecipeReference(reference, options);
-  const text = await readRecipeText(file);
-  return { file, findings: lintRecipeText(text, file) };
+  const findings: LintFinding[] = [];
+  const chain: ExtendingRecipe[] = [];
+  try {
+    for await (const link of followExtends(file, await readRecipeText(file))) {
+      if (!link.extending) {
+        findings.push(...lintExtendedRecipe(link.text, link.file, chain));
+        break;
+      }
+      findings.push(...lintExtendingRecipe(link.extending));
+      chain.push(link.extending);
+    }
+  } catch (error) {
+    // A target that cannot be found or read, or that loops: a finding at the extends: line naming it.
+    if (!(error instanceof RecipeError)) throw error;
+    findings.push(...error.issues.map((issue) => ({ rule: 'extends' as const, file: issue.file, line: issue.line, column: issue.column, message: issue.message })));
+  }
+  return { file, findings };
+}
+
+/** A recipe with `extends:` holds only its choice: valid as such, in the canonical order. */
+function lintExtendingRecipe(extending: ExtendingRecipe): LintFinding[] {
+  const positions = recipePositions(extending.text);
+  const { findings, add } = collector(extending.file, positions);
+  for (const issue of extending.issues) findings.push({ rule: 'schema', file: issue.file, line: issue.line, column: issue.column, message: `${issue.path ? `${issue.path}: ` : ''}${issue.message}` });
+  checkOrder(positions, [], EXTENDS_ORDER, add);
+  checkValues(positions.data, add);
+  return sortFindings(findings);
+}
+
+/**
+ * The recipe at the end of the chain, as the chain's choices produce it: each choice is checked against what
+ * it declares first (at the line of the recipe that made it); when one is not declared, the recipe as written.
+ */
+function lintExtendedRecipe(text: string, file: string, chain: readonly ExtendingRecipe[]): LintFinding[] {
+  const written = recipePositions(text).data;
+  const findings: LintFinding[] = [];
+  let selection: RecipeSelection = {};
+  for (const extending of chain) {
+    if (!extending.choice || !isRecord(written)) continue;
+    const { add } = collector(extending.file, recipePositions(extending.text), findings);
+    const { variant, options = {} } = extending.choice.selection;
+    const check = (path: Path, chosen: RecipeSelection) => {
+      try {
+        applySelection(written, chosen);
+      } catch (error) {
+        if (!(error instanceof JailwrightError)) throw error;
+        add('extends', path, `${error.message} (in ${file})`);
+      }
+    };
+    if (variant !== undefined) check(['variant'], { variant });
+    for (const [name, value] of Object.entries(options)) check(['with', name], { options: { [name]: value } });
+    // What a nearer recipe chose wins over what the one it extends chose.
+    selection = layerSelection(extending.choice.selection, selection);
+  }
+  return [...findings, ...lintRecipeText(text, file, findings.length === 0 ? selection : undefined)];
 }
 
 /** `recipe.yaml:12:5: order: …` */
@@ -152,7 +212,31 @@ function requiredWhy(key: (typeof REQUIRED)[number]): string {
   }
 }
 
-function checkOrder(positions: RecipePositions, path: Path, order: readonly string[], add: (rule: LintRule, path: Path, message: string, key?: boolean) => void): void {
+type Add = (rule: LintRule, path: Path, message: string, key?: boolean) => void;
+
+/** Findings in one file, and how to add one at a path of its YAML (at the key with `key`, else at the value). */
+function collector(file: string, positions: RecipePositions, findings: LintFinding[] = []): { findings: LintFinding[]; add: Add } {
+  const add: Add = (rule, path, message, key = false) => {
+    const where = (key ? positions.keyPositionOf(path) : undefined) ?? positions.positionOf(path);
+    findings.push({ rule, file, line: where.line, column: where.column, message });
+  };
+  return { findings, add };
+}
+
+/** Every sha256 a digest and every source URL https, wherever they stand. */
+function checkValues(data: unknown, add: Add): void {
+  walk(data, [], (value, path) => {
+    const key = path.at(-1);
+    if (key === 'sha256' && !(typeof value === 'string' && /^[0-9a-f]{64}$/.test(value))) {
+      add('sha256', path, `sha256 ${JSON.stringify(value)} is not 64 lower-case hex digits: write the digest \`sha256sum\` prints for the release file`);
+    }
+    if ((key === 'url' || key === 'source') && typeof value === 'string' && /^[a-z][a-z0-9+.-]*:/i.test(value) && !value.startsWith('https://')) {
+      add('https', path, `${JSON.stringify(value)} is not an https URL: fetch sources over https (with their sha256), so nobody on the way can swap them`);
+    }
+  });
+}
+
+function checkOrder(positions: RecipePositions, path: Path, order: readonly string[], add: Add): void {
   const keys = positions.keysAt(path).filter((key) => order.includes(key));
   let latest: string | undefined;
   for (const key of keys) {

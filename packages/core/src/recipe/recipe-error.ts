@@ -22,10 +22,11 @@ export function formatRecipeIssue(issue: RecipeIssue): string {
 export class RecipeError extends JailwrightError {
   readonly issues: readonly RecipeIssue[];
 
-  constructor(issues: readonly RecipeIssue[]) {
+  /** `hint` replaces the one about the recipe format, for a problem that is not one of format (a recipe `extends:` names that is not there). */
+  constructor(issues: readonly RecipeIssue[], hint?: string) {
     super(issues.map(formatRecipeIssue).join('\n'), {
       exitCode: ExitCode.badInput,
-      hint: `The recipe format is described by @jailwright/core/recipe.schema.json; make "# yaml-language-server: $schema=${RECIPE_SCHEMA_URL}" the first line of the recipe for completion and checks in your editor.`,
+      hint: hint ?? `The recipe format is described by @jailwright/core/recipe.schema.json; make "# yaml-language-server: $schema=${RECIPE_SCHEMA_URL}" the first line of the recipe for completion and checks in your editor.`,
     });
     this.name = 'RecipeError';
     this.issues = issues;

@@ -1,9 +1,10 @@
 import { readlinkSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OutdatedReport, UpdateReport } from '../../src/index.js';
 import { explainSkipUnlessRoot, isRoot, jailwright, makeJailParent, run, writeRecipe } from '../support/root.js';
+import { compile } from '../trace/support.js';
 import { HostLibrary } from './host-library.js';
 
 explainSkipUnlessRoot('outdated and update against a real host library change (gcc, ld.so.conf.d, ldconfig, chroot)');
@@ -135,5 +136,41 @@ describe.skipIf(!isRoot)('outdated and update after a host upgrade of a library 
     expect(report.audit!.failing).toBeGreaterThan(0);
     expect(report.changes.map((change) => `${change.change} ${change.path}`)).toContain('added /etc/ld.so.preload');
     expect(readlinkSync(unsafeRoot)).not.toBe(before);
+  });
+
+  it('an update whose new generation misses a symbol exits 1 naming it, as build does; --allow-missing-symbols only warns', async () => {
+    const directory = path.join(parent, 'jwsym');
+    const library = path.join(directory, 'libjwsym.so.1');
+    // Replaced by rename, as dpkg does: the update sees a new host file.
+    const installLibrary = async (source: string) => {
+      await compile(directory, 'libjwsym', source, `${library}.new`, ['-shared', '-fPIC', '-Wl,-soname,libjwsym.so.1']);
+      await rename(`${library}.new`, library);
+    };
+    await installLibrary('int jwsym_old(void) { return 1; }\nint jwsym_new(void) { return 42; }\n');
+    const symbolProgram = await compile(directory, 'jwsym-prog', 'int jwsym_new(void);\nint main(void) { return jwsym_new() == 42 ? 0 : 1; }\n', path.join(directory, 'jwsym-prog'), [library, `-Wl,-rpath,${directory}`]);
+    const symbolRecipe = await writeRecipe(parent, 'jwsym', `specVersion: 1\nname: jwsym\njail:\n  files: [${symbolProgram}]\n`);
+    const symbolRoot = path.join(parent, 'jwsym-jail');
+    expect((await jailwright('build', symbolRecipe, '--root', symbolRoot)).code).toBe(0);
+
+    // The host library goes back to a build without jwsym_new (a downgrade, or a host half-way through an upgrade).
+    await installLibrary('int jwsym_old(void) { return 2; }\n');
+    const json = await jailwright('update', symbolRoot, '--json');
+    expect(json.stderr).toBe('');
+    expect(json.code).toBe(1);
+    const report = JSON.parse(json.stdout) as UpdateReport;
+    expect(report.generation).not.toBe(report.previousGeneration);
+    expect(report.changes).toContainEqual({ path: library, change: 'changed', detail: 'new content' });
+    expect(report.symbols?.missing).toEqual([expect.objectContaining({ symbol: 'jwsym_new', neededBy: [symbolProgram] })]);
+
+    await installLibrary('int jwsym_old(void) { return 3; }\n');
+    const text = await jailwright('update', symbolRoot);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain(`\nmissing symbol jwsym_new: needed by ${symbolProgram}; `);
+
+    await installLibrary('int jwsym_old(void) { return 4; }\n');
+    const allowed = await jailwright('update', symbolRoot, '--allow-missing-symbols');
+    expect(allowed.stderr).toBe('');
+    expect(allowed.code).toBe(0);
+    expect(allowed.stdout).toContain(`warning: missing symbol jwsym_new: needed by ${symbolProgram}; `);
   });
 });

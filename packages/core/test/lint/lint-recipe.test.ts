@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lintRecipeText } from '../../src/lint/lint-recipe.js';
+import { formatLintFinding, lintRecipe, lintRecipeText } from '../../src/lint/lint-recipe.js';
 import { jailwright } from '../support/root.js';
 
 /** A recipe that passes every rule; each test breaks one thing. */
@@ -108,5 +108,82 @@ describe('jailwright lint (the command)', () => {
       expect(result.stdout).toContain('lint clean');
       expect(result.code).toBe(0);
     }
+  });
+});
+
+/** CLEAN with an option for the service account and a variant that gives the jail a terminal. */
+const BASE = `${CLEAN.replace('description: "a recipe every rule accepts"\n', 'description: "a recipe every rule accepts"\noptions:\n  user: { default: nobody, description: "The account the service runs as." }\n').replace('  user: nobody\n', '  user: "{{user}}"\n')}variants:
+  terminal:
+    description: "with a terminal"
+    jail: { include: [base], files: [/bin/sh], users: [nobody], devices: [zero, tty] }
+`;
+
+describe('jailwright lint of a recipe that extends another', () => {
+  let directory: string;
+  let base: string;
+  beforeAll(async () => {
+    directory = await mkdtemp(path.join(tmpdir(), 'jailwright-lint-extends-'));
+    base = path.join(directory, 'base.yaml');
+    await writeFile(base, BASE);
+  });
+  afterAll(() => rm(directory, { recursive: true, force: true }));
+
+  async function lintFile(name: string, text: string): Promise<{ file: string; findings: string[] }> {
+    const file = path.join(directory, name);
+    await writeFile(file, text);
+    return { file, findings: (await lintRecipe(file)).findings.map(formatLintFinding) };
+  }
+
+  it('finds nothing in an extending recipe whose choice is declared and whose recipe is clean; the command exits 0', async () => {
+    const { file, findings } = await lintFile('mine.yaml', 'specVersion: 1\nextends: ./base.yaml\nwith: { user: nobody }\n');
+    expect(findings).toEqual([]);
+    const result = await jailwright('lint', file);
+    expect(result.stdout).toBe(`${file}: lint clean\n`);
+    expect(result.code).toBe(0);
+  });
+
+  it("reports the extending file's own keys, order and values at its lines, before the recipe it extends", async () => {
+    const { file, findings } = await lintFile('unordered.yaml', 'extends: ./base.yaml\nspecVersion: 1\nwith: { user: nobody, url: "http://example.org/tiny.tar.gz" }\njail: { files: [/bin/sh] }\n');
+    expect(findings).toEqual([
+      `${file}:2:1: order: specVersion must come before extends (the recipe's canonical order: specVersion, extends, with)`,
+      expect.stringMatching(new RegExp(`^${file}:3:28: https: "http://example.org/tiny.tar.gz" is not an https URL`)),
+      `${file}:4:1: schema: a recipe with extends: only chooses — it may hold specVersion, extends, variant and with, not jail`,
+    ]);
+    const result = await jailwright('lint', file);
+    expect(result.stdout).toContain(`${file}:2:1: order: specVersion must come before extends`);
+    expect(result.code).toBe(1);
+  });
+
+  it('lints the recipe the choice produces, at the lines of the extended file, and a choice it does not declare at the line making it', async () => {
+    expect((await lintFile('as-root.yaml', 'specVersion: 1\nextends: ./base.yaml\nwith: { user: root }\n')).findings).toEqual([
+      `${base}:16:9: schema: launch.user: engine-chroot never runs the service as root: name a dedicated service account (users: [{ name: ..., create: true }])`,
+      expect.stringMatching(new RegExp(`^${base}:16:9: service-user: the service runs as root`)),
+    ]);
+    expect((await lintFile('terminal.yaml', 'specVersion: 1\nextends: ./base.yaml\nvariant: terminal\n')).findings).toEqual([
+      expect.stringMatching(new RegExp(`^${base}:22:81: devices: device "tty" is not on the allow-list`)),
+    ]);
+    // Through a second extending recipe: the nearer choice wins, and is what is linted.
+    const nearer = await lintFile('nearer.yaml', 'specVersion: 1\nextends: ./as-root.yaml\nwith: { user: nobody }\n');
+    expect(nearer.findings).toEqual([]);
+
+    const misspelt = await lintFile('misspelt.yaml', 'specVersion: 1\nextends: ./base.yaml\nvariant: terminl\nwith:\n  usr: nobody\n');
+    expect(misspelt.findings).toEqual([
+      `${misspelt.file}:3:10: extends: unknown variant "terminl" (did you mean "terminal"?) — this recipe's variants: terminal (in ${base})`,
+      `${misspelt.file}:5:8: extends: unknown option "usr" (did you mean "user"?) — this recipe's options: user (in ${base})`,
+    ]);
+  });
+
+  it('reports a target that is missing or loops as a finding at the extends: line, not a crash', async () => {
+    const missing = await lintFile('missing.yaml', 'specVersion: 1\n# builds on a recipe that is not there\nextends: ./no-such.yaml\n');
+    expect(missing.findings).toEqual([expect.stringMatching(new RegExp(`^${missing.file}:3:10: extends: recipe "./no-such.yaml" not found\\. Tried:`))]);
+    const result = await jailwright('lint', missing.file);
+    expect(result.stdout).toContain(`${missing.file}:3:10: extends: recipe "./no-such.yaml" not found.`);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(1);
+
+    const loopA = path.join(directory, 'loop-a.yaml');
+    await writeFile(loopA, 'specVersion: 1\nextends: ./loop-b.yaml\n');
+    const loop = await lintFile('loop-b.yaml', 'specVersion: 1\nextends: ./loop-a.yaml\n');
+    expect(loop.findings).toEqual([`${loopA}:2:10: extends: "./loop-b.yaml" leads back to ${loop.file}: these recipes extend one another in a loop (${loop.file} → ${loopA} → ${loop.file})`]);
   });
 });

@@ -54,10 +54,12 @@ describe('a recipe that extends another', () => {
     const badOption = await write('bad-option.yaml', 'specVersion: 1\nextends: ./base.yaml\nwith: { prot: 1 }\n');
     await expect(loadRecipe(badOption)).rejects.toThrow('unknown option "prot" (did you mean "port"?)');
     const badPort = await write('bad-port.yaml', 'specVersion: 1\nextends: ./base.yaml\nwith: { port: [1] }\n');
-    await expect(loadRecipe(badPort)).rejects.toThrow(`${badPort}:3:7: with.port:`);
+    await expect(loadRecipe(badPort)).rejects.toThrow(`${badPort}:3:15: with.port: an option value is a string or a number`);
 
-    await write('loop-a.yaml', 'specVersion: 1\nextends: ./loop-b.yaml\n');
+    const loopA = await write('loop-a.yaml', 'specVersion: 1\nextends: ./loop-b.yaml\n');
     const loop = await write('loop-b.yaml', 'specVersion: 1\nextends: ./loop-a.yaml\n');
-    await expect(loadRecipe(loop)).rejects.toThrow(/recipes extend one another more than 4 deep here: is there a loop\?/);
+    await expect(loadRecipe(loop)).rejects.toThrow(`${loopA}:2:10: extends: "./loop-b.yaml" leads back to ${loop}: these recipes extend one another in a loop (${loop} → ${loopA} → ${loop})`);
+    const missing = await write('missing.yaml', 'specVersion: 1\n# the recipe it builds on\nextends: ./no-such.yaml\n');
+    await expect(loadRecipe(missing)).rejects.toThrow(`${missing}:3:10: extends: recipe "./no-such.yaml" not found.`);
   });
 });
