@@ -27,7 +27,7 @@ import {
   planDigest,
   readManifest,
 } from './manifest.js';
-import { type KnownContent, knownContents, readHostDigests, rememberHostDigests } from './host-digests.js';
+import { copiedContentUnchanged, type KnownContent, knownContents, readHostDigests, rememberHostDigests } from './host-digests.js';
 import { assertRoot, assertSafeParents } from './root-safety.js';
 import { carriedDataDirectories } from './service-data.js';
 
@@ -91,8 +91,9 @@ export async function applyPlan(plan: Plan, root: string, options: ApplyOptions)
     const previousManifest = previous ? await readManifest(manifestPath(layout, previous.generation)) : undefined;
     if (previous && !options.force) {
       const manifest = previousManifest;
-      if (manifest?.planDigest === digest && jailMatchesStamps(previous.directory, manifest)) {
+      if (manifest?.planDigest === digest && jailMatchesStamps(previous.directory, manifest) && (await copiedContentUnchanged(manifest))) {
         // Same jail from changed inputs (a file touched, not changed): remember the new stamps for the fast check.
+        // (The plan digest holds each source's size and mtime, not its content: a file rewritten with both put back is hashed.)
         await writeManifest(manifestPath(layout, previous.generation), { ...manifest, inputs: options.inputs });
         return {
           changed: false,

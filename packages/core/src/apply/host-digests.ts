@@ -6,9 +6,11 @@
  * only while the file still has the recorded stamp (inode, size, mtime, ctime, mode, owner; ctime moves
  * on any write and cannot be set back), checked again after the copy.
  */
+import { createHash } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { buildCacheDirectory, privateDirectory } from '../cache-directory.js';
+import { stampOf } from '../host/input-stamps.js';
 import type { CopyFile } from '../plan/types.js';
 import { type Manifest, recordedLstatStamps } from './manifest.js';
 
@@ -38,6 +40,24 @@ export function knownContents(manifest: Manifest): Map<string, KnownContent> {
     known.set(entry.source.path, { source: entry.source, stamp, size: entry.size, sha256: entry.sha256 });
   }
   return known;
+}
+
+/**
+ * Whether every host file a generation copied still has the content its manifest records. A file with the
+ * stamp recorded before the build read it is unchanged without reading; any other (touched, or rewritten with
+ * its size and mtime put back, which only ctime shows) is read and hashed. Hard-linked files are the jail's
+ * own inodes, which the jail's stamps already cover.
+ */
+export async function copiedContentUnchanged(manifest: Manifest): Promise<boolean> {
+  const stamps = recordedLstatStamps(manifest);
+  for (const entry of manifest.entries) {
+    if (entry.type !== 'file' || !entry.source || entry.hardLinked || entry.sha256 === undefined) continue;
+    const recorded = stamps.get(entry.source.path);
+    if (recorded !== undefined && stampOf(entry.source.path, 'lstat') === recorded) continue;
+    const content = await readFile(entry.source.path).catch(() => undefined);
+    if (!content || createHash('sha256').update(content).digest('hex') !== entry.sha256) return false;
+  }
+  return true;
 }
 
 /** The host-wide record (empty when there is none, it is unreadable, or its directory is not private). */
