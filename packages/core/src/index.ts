@@ -9,6 +9,7 @@ export { applyPlan, type ApplyOptions, type ApplyResult } from './apply/apply.js
 export { jailLayout, type JailLayout } from './apply/jail-layout.js';
 export { compareWithManifest, readManifest, type Drift, type Manifest, type ManifestEntry } from './apply/manifest.js';
 export { HostView } from './host/host-view.js';
+export { parseProcessStatus, readProcessStatus, type ProcessStatus } from './host/processes.js';
 export * from './check/index.js';
 export * from './syslog/index.js';
 export { launchCommand, CHROOT_STEP_CAPABILITIES, type LaunchCommand, type LaunchTools, type ServiceIdentity } from './launch/launch-command.js';
