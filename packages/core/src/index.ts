@@ -6,7 +6,7 @@ export { planJail, requestFromRecipe, type PlanOptions } from './plan/plan.js';
 export { jailNsswitch } from './plan/presets.js';
 export type { Operation, Plan, CopyFile, MakeDirectory, MakeDevice, MakeSymlink, WriteFile, SourceStamp } from './plan/types.js';
 export { applyPlan, type ApplyOptions, type ApplyResult } from './apply/apply.js';
-export { jailLayout, type JailLayout } from './apply/jail-layout.js';
+export { generationManifestPath, jailLayout, type JailLayout } from './apply/jail-layout.js';
 export { compareWithManifest, readManifest, type Drift, type Manifest, type ManifestEntry } from './apply/manifest.js';
 export { HostView } from './host/host-view.js';
 export { parseProcessStatus, readProcessStatus, type ProcessStatus } from './host/processes.js';

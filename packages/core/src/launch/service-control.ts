@@ -16,7 +16,7 @@ import { launchFiles, type LaunchFiles } from './launch-files.js';
 import { type LaunchSpec, type LaunchState, readJson, writeJsonAtomically, writePidfile } from './launch-state.js';
 import { isRunning, processIdentity, type ProcessIdentity, signalProcess, waitGone } from '../host/processes.js';
 import { pinGeneration } from '../apply/generation-pins.js';
-import { builtSelection } from '../apply/manifest.js';
+import { findCurrentGeneration } from '../apply/current-generation.js';
 import { descriptor, supervise } from './supervise.js';
 import { assertOwnServiceAccount } from './service-account.js';
 import { closeInheritedDescriptors } from './inherited-descriptors.js';
@@ -62,7 +62,7 @@ export async function resolveTarget(target: ServiceTarget): Promise<ResolvedTarg
   const first = await loadRecipe(file);
   const root = path.resolve(target.root ?? defaultJailRoot(first.recipe.name));
   // The jail was built for one variant and set of option values: start, check and stop follow it.
-  const selection = await builtSelection(root);
+  const selection = (await findCurrentGeneration(root))?.manifest.inputs?.selection;
   const loaded = selection ? await loadRecipe(file, selection) : first;
   return { loaded, root, files: launchFiles(jailLayout(root)) };
 }
