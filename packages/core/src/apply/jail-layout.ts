@@ -47,6 +47,14 @@ export function manifestPath(layout: JailLayout, generation: string): string {
   return posix.join(layout.state, `${generation}.manifest.json`);
 }
 
+/** The manifest jailwright keeps beside a generation directory, or undefined when `directory` is not a generation. */
+export function generationManifestPath(directory: string): string | undefined {
+  const generation = posix.basename(directory);
+  const state = posix.dirname(directory);
+  if (generationNumber(generation) === undefined || !/^\..+\.jailwright$/.test(posix.basename(state))) return undefined;
+  return posix.join(state, `${generation}.manifest.json`);
+}
+
 /** What stands at the jail root path now. */
 export type CurrentJail =
   | { kind: 'absent' }

@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { lstatSync } from 'node:fs';
-import { lstat, readdir, readFile, readlink, realpath } from 'node:fs/promises';
+import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { majorOf, minorOf } from '../host/devices.js';
 import type { InputStamp } from '../host/input-stamps.js';
 import type { Operation, Plan, SourceStamp } from '../plan/types.js';
 import type { RecipeSelection } from '../recipe/selection.js';
-import { generationNumber, jailLayout, manifestPath } from './jail-layout.js';
 
 /** The stat fields of a jail path recorded after the build, so a rebuild notices any change without reading content. */
 export interface JailStamp {
@@ -202,12 +201,4 @@ function typeOf(info: Stats): ManifestEntry['type'] | 'other' {
 
 function octal(mode: number): string {
   return mode.toString(8).padStart(4, '0');
-}
-
-/** The variant and option values the jail at `root` was built with (its current generation's manifest); undefined for the recipe's top level and defaults. */
-export async function builtSelection(root: string): Promise<RecipeSelection | undefined> {
-  const layout = jailLayout(root);
-  const generation = posix.basename(await realpath(layout.root).catch(() => layout.root));
-  if (generationNumber(generation) === undefined) return undefined;
-  return (await readManifest(manifestPath(layout, generation)))?.inputs.selection;
 }

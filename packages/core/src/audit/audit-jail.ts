@@ -1,6 +1,6 @@
 import { realpath, stat } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { generationNumber } from '../apply/jail-layout.js';
+import { generationManifestPath } from '../apply/jail-layout.js';
 import { readManifest, type Manifest } from '../apply/manifest.js';
 import { ExitCode, JailwrightError } from '../errors.js';
 import { majorOf, minorOf } from '../host/devices.js';
@@ -51,14 +51,6 @@ const SAFE_DEVICES = ['null', 'zero', 'full', 'random', 'urandom'] as const;
 const LINUX_DEVICE_NUMBERS: Record<string, [number, number]> = { null: [1, 3], zero: [1, 5], full: [1, 7], random: [1, 8], urandom: [1, 9], tty: [5, 0] };
 /** Small non-ELF files are read whole to look for private keys. */
 const TEXT_LIMIT = 1024 * 1024;
-
-/** The manifest jailwright keeps beside a generation directory, or undefined when `directory` is not a generation. */
-export function generationManifestPath(directory: string): string | undefined {
-  const generation = posix.basename(directory);
-  const state = posix.dirname(directory);
-  if (generationNumber(generation) === undefined || !/^\..+\.jailwright$/.test(posix.basename(state))) return undefined;
-  return posix.join(state, `${generation}.manifest.json`);
-}
 
 /**
  * Audits a jail tree without changing it: walks it with lstat (never following a symlink), reads

@@ -1,4 +1,4 @@
-export { auditJail, generationManifestPath, type AuditOptions } from './audit-jail.js';
+export { auditJail, type AuditOptions } from './audit-jail.js';
 export {
   AUDIT_REPORT_SCHEMA_VERSION,
   SEVERITIES,

@@ -1,12 +1,11 @@
 import { ExitCode, type ExitCodeValue } from '../errors.js';
-import { builtSelection, type Manifest, readManifest } from '../apply/manifest.js';
+import { builtRecipeFile, readTreeManifest } from '../apply/current-generation.js';
 import { deliberateChoices } from './deliberate-choices.js';
 import { loadRecipe } from '../recipe/load.js';
 import { resolveRecipeReference } from '../recipe/resolve-reference.js';
-import { auditJail, generationManifestPath } from './audit-jail.js';
+import { auditJail } from './audit-jail.js';
 import { failingFindings, type AuditReport, type AuditSeverity } from './finding.js';
 import { formatAuditJson, formatAuditText, type AuditVerdict } from './format-report.js';
-import { realpath } from 'node:fs/promises';
 
 /** What `jailwright audit` was asked. */
 export interface AuditCommandOptions {
@@ -32,28 +31,16 @@ export interface AuditCommandResult {
  */
 export async function runAudit(root: string, options: AuditCommandOptions = {}): Promise<AuditCommandResult> {
   const failOn = options.failOn ?? 'high';
-  const recipeFile = options.recipe !== undefined ? await resolveRecipeReference(options.recipe, { cwd: options.cwd }) : await builtFromRecipe(root);
-  const recipe = recipeFile ? (await loadRecipe(recipeFile, await builtSelection(root))).recipe : undefined;
+  const manifest = await readTreeManifest(root);
+  const recipeFile = options.recipe !== undefined ? await resolveRecipeReference(options.recipe, { cwd: options.cwd }) : await builtRecipeFile(manifest);
+  // The recipe as the tree was built: its variant and option values, and its --link.
+  const recipe = recipeFile ? (await loadRecipe(recipeFile, manifest?.inputs?.selection)).recipe : undefined;
   const report = await auditJail(root, {
-    allow: recipe ? deliberateChoices(recipe, (await currentManifest(root))?.inputs?.link) : undefined,
+    allow: recipe ? deliberateChoices(recipe, manifest?.inputs?.link) : undefined,
     allowTty: recipe ? recipe.jail.devices.includes('tty') : undefined,
   });
   const failing = failingFindings(report.findings, failOn).length;
   const verdict: AuditVerdict = { recipe: recipeFile ?? null, failOn, failing, passed: failing === 0 };
   const output = options.json ? formatAuditJson(report, verdict) : formatAuditText(report, verdict);
   return { report, verdict, output, exitCode: verdict.passed ? ExitCode.ok : ExitCode.findings };
-}
-
-/** The manifest of the jail's current generation, when there is one. */
-async function currentManifest(root: string): Promise<Manifest | undefined> {
-  const directory = await realpath(root).catch(() => undefined);
-  const manifestFile = directory ? generationManifestPath(directory) : undefined;
-  return manifestFile ? readManifest(manifestFile) : undefined;
-}
-
-/** The recipe file the manifest of the jail's current generation names, when it still exists. */
-export async function builtFromRecipe(root: string): Promise<string | undefined> {
-  const recipeFile = (await currentManifest(root))?.recipeFile;
-  if (!recipeFile) return undefined;
-  return (await realpath(recipeFile).catch(() => undefined)) ? recipeFile : undefined;
 }

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { readdirSync, readlinkSync, statSync } from 'node:fs';
 import { ExitCode, type ExitCodeValue } from '../errors.js';
 import { CHROOT_STEP_CAPABILITIES } from '../launch/launch-command.js';
 import { readServiceStatus, resolveServiceIdentity, resolveTarget, type ServiceTarget } from '../launch/service-control.js';
@@ -6,6 +6,7 @@ import { readJson, type LaunchState } from '../launch/launch-state.js';
 import { KNOWN_CAPABILITIES, type NormalizedLaunch } from '../recipe/launch-schema.js';
 import { describeLandlockScope, type LandlockScopeStatus } from '../launch/landlock-scope.js';
 import { reachesSeverity, type AuditSeverity } from './finding.js';
+import { readProcessStatus } from '../host/processes.js';
 
 /** The version of `audit --running --json` output; bumped on any incompatible change. */
 export const RUNNING_AUDIT_SCHEMA_VERSION = 1;
@@ -51,20 +52,10 @@ export interface RunningExpectation {
   net: boolean;
 }
 
-function statusFields(pid: number): Map<string, string> {
-  const fields = new Map<string, string>();
-  for (const line of readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')) {
-    const index = line.indexOf(':');
-    if (index > 0) fields.set(line.slice(0, index), line.slice(index + 1).trim());
-  }
-  return fields;
-}
-
-/** Capability names in a /proc hex mask, by their bit number (unknown bits as cap_N). */
-export function capabilityNames(mask: string | undefined): string[] {
-  const value = BigInt(`0x${mask ?? '0'}`);
+/** Capability names in a /proc capability mask, by their bit number (unknown bits as cap_N). */
+export function capabilityNames(mask: bigint): string[] {
   const names: string[] = [];
-  for (let bit = 0; bit < 64; bit++) if (value & (1n << BigInt(bit))) names.push(KNOWN_CAPABILITIES[bit] ?? `cap_${bit}`);
+  for (let bit = 0; bit < 64; bit++) if (mask & (1n << BigInt(bit))) names.push(KNOWN_CAPABILITIES[bit] ?? `cap_${bit}`);
   return names;
 }
 
@@ -76,21 +67,21 @@ function within(path: string, root: string): boolean {
 export function auditProcess(pid: number, expected: RunningExpectation): RunningCheck[] {
   const checks: RunningCheck[] = [];
   const add = (check: RunningCheckName, ok: boolean, detail: string) => checks.push({ pid, check, severity: RUNNING_CHECKS[check], ok, detail });
-  const fields = statusFields(pid);
-  const ids = (key: string) => (fields.get(key) ?? '').split(/\s+/).filter(Boolean).map(Number);
-  const [uids, gids] = [ids('Uid'), ids('Gid')];
+  const status = readProcessStatus(pid);
+  if (!status) throw new Error(`pid ${pid} is not running`);
+  const { uids, gids, capabilities } = status;
   add('non-root', !uids.includes(0) && !gids.includes(0), `uids ${uids.join(' ')}, gids ${gids.join(' ')}`);
   if (expected.uid !== undefined && expected.gid !== undefined) {
     add('identity', uids.every((id) => id === expected.uid) && gids.every((id) => id === expected.gid), `runs as ${uids[0]}:${gids[0]}, the recipe says ${expected.uid}:${expected.gid}`);
   }
-  add('no-new-privs', fields.get('NoNewPrivs') === '1', `NoNewPrivs ${fields.get('NoNewPrivs') ?? '(unknown)'}: ${fields.get('NoNewPrivs') === '1' ? 'setuid files and file capabilities cannot raise its privileges' : 'exec of a setuid file would raise its privileges'}`);
-  const held = new Set(['CapEff', 'CapPrm', 'CapInh', 'CapAmb'].flatMap((key) => capabilityNames(fields.get(key))));
+  add('no-new-privs', status.noNewPrivs, status.noNewPrivs ? 'NoNewPrivs 1: setuid files and file capabilities cannot raise its privileges' : 'NoNewPrivs 0: exec of a setuid file would raise its privileges');
+  const held = new Set([capabilities.effective, capabilities.permitted, capabilities.inheritable, capabilities.ambient].flatMap(capabilityNames));
   const extra = [...held].filter((name) => !expected.capabilities.includes(name));
   add('capabilities', extra.length === 0, held.size === 0 ? 'holds no capabilities' : `holds ${[...held].join(', ')}${extra.length ? `; not declared: ${extra.join(', ')}` : ''}`);
-  const bounding = capabilityNames(fields.get('CapBnd')).filter((name) => !expected.bounding.includes(name));
+  const bounding = capabilityNames(capabilities.bounding).filter((name) => !expected.bounding.includes(name));
   add('bounding-set', bounding.length === 0, bounding.length === 0 ? `bounding set within ${expected.bounding.join(', ') || '(none)'}` : `bounding set also holds ${bounding.join(', ')}`);
   if (expected.groups) {
-    const groups = ids('Groups').sort((a, b) => a - b);
+    const groups = [...status.groups].sort((a, b) => a - b);
     const wanted = [...expected.groups].sort((a, b) => a - b);
     add('groups', JSON.stringify(groups) === JSON.stringify(wanted), `supplementary groups [${groups.join(', ')}], the recipe names [${wanted.join(', ')}]`);
   }

@@ -1,7 +1,6 @@
 export { formatProbeResult, type ProbeContext, type ProbeResult } from './probe-result.js';
 export { describeProbe, parseProbe, runProbe, runProbes, waitFor, type WaitForOptions, type WaitForResult } from './run-probe.js';
 export { listDescendants, processTree } from './process-tree.js';
-export { parseProcessIds, type ProcessIds } from './process-probe.js';
 export {
   decodeMessage,
   encodeQuery,

@@ -57,13 +57,21 @@ class LogFollower {
   }
 }
 
-/** Polls a file in the jail until a line matches the pattern or the signal aborts (the deadline). */
-export async function checkLog(probe: LogProbe, context: ProbeContext, signal: AbortSignal): Promise<ProbeOutcome> {
-  const pattern = new RegExp(probe.pattern);
-  const expected = `a line matching /${probe.pattern}/ in ${probe.file}${probe.sinceStart ? ' written after the probe started' : ''}`;
-  // With sinceStart, what the file holds now does not count; a file that appears later counts whole.
+/**
+ * Starts watching a log probe's file and returns the poll that waits for a matching line. With sinceStart, what the
+ * file holds now does not count (a file that appears later counts whole): what the probe watches is taken here, so a
+ * caller that readies it before sending a request of its own sees the line that request causes and no older one.
+ */
+export async function watchLog(probe: LogProbe, context: ProbeContext): Promise<(signal: AbortSignal) => Promise<ProbeOutcome>> {
   const start = probe.sinceStart ? await fileInsideJail(context.root, probe.file).then((file) => stat(file)).catch(() => undefined) : undefined;
   const follower = new LogFollower(context.root, probe.file, start?.size ?? 0);
+  return (signal) => pollLog(probe, follower, signal);
+}
+
+/** Polls the file until a line matches the pattern or the signal aborts (the deadline). */
+async function pollLog(probe: LogProbe, follower: LogFollower, signal: AbortSignal): Promise<ProbeOutcome> {
+  const pattern = new RegExp(probe.pattern);
+  const expected = `a line matching /${probe.pattern}/ in ${probe.file}${probe.sinceStart ? ' written after the probe started' : ''}`;
   let lastProblem: string | undefined;
   for (;;) {
     try {

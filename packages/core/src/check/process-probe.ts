@@ -1,25 +1,9 @@
-import { readFile, readlink, realpath } from 'node:fs/promises';
+import { readlink, realpath } from 'node:fs/promises';
 import { readHostAccounts, type HostAccounts } from '../host/accounts.js';
+import { readProcessStatus, type ProcessStatus } from '../host/processes.js';
 import type { ProcessProbe } from '../recipe/probe-schema.js';
 import { describeFailure } from './deadline.js';
 import type { ProbeContext, ProbeOutcome } from './probe-result.js';
-
-/** The four ids of a "Uid:" or "Gid:" line of /proc/PID/status: real, effective, saved set, file system. */
-export interface ProcessIds {
-  uid: [number, number, number, number];
-  gid: [number, number, number, number];
-}
-
-/** Reads the Uid and Gid lines of /proc/PID/status text. */
-export function parseProcessIds(status: string): ProcessIds {
-  const ids = (key: string) => {
-    const line = status.split('\n').find((candidate) => candidate.startsWith(`${key}:`));
-    const numbers = line?.slice(key.length + 1).trim().split(/\s+/).map(Number) ?? [];
-    if (numbers.length !== 4 || numbers.some((number) => !Number.isInteger(number))) throw new Error(`no ${key} line with four ids in /proc/PID/status`);
-    return numbers as [number, number, number, number];
-  };
-  return { uid: ids('Uid'), gid: ids('Gid') };
-}
 
 interface Expected {
   label: string;
@@ -45,32 +29,35 @@ function resolveAccount(probe: ProcessProbe, accounts: HostAccounts): Expected {
 const showIds = (ids: readonly number[]) => (new Set(ids).size === 1 ? String(ids[0]) : ids.join('/'));
 
 /** What is wrong with one process (none when nothing is); `gone` when it has exited (or is a zombie) since the PIDs were listed. */
-async function inspect(pid: number, expected: Expected, expectedRoot: string, proc: string): Promise<{ problems: string[]; summary: string; gone?: true }> {
-  let status: string;
+async function inspect(pid: number, expected: Expected, expectedRoot: string): Promise<{ problems: string[]; summary: string; gone?: true }> {
+  const gone = { problems: [`pid ${pid} is not running`], summary: `pid ${pid} exited before it was checked`, gone: true as const };
+  let status: ProcessStatus | undefined;
   let root: string;
   try {
-    [status, root] = await Promise.all([readFile(`${proc}/${pid}/status`, 'utf8'), readlink(`${proc}/${pid}/root`)]);
+    status = readProcessStatus(pid);
+    if (!status) return gone;
+    root = await readlink(`/proc/${pid}/root`);
   } catch (error) {
     const code = (error as { code?: string }).code;
-    if (code === 'ENOENT' || code === 'ESRCH') return { problems: [`pid ${pid} is not running`], summary: `pid ${pid} exited before it was checked`, gone: true };
+    if (code === 'ENOENT' || code === 'ESRCH') return gone;
     const problem = `cannot be inspected: ${describeFailure(error)}`;
     return { problems: [`pid ${pid} ${problem}`], summary: `pid ${pid} ${problem}` };
   }
-  const ids = parseProcessIds(status);
+  const { uids, gids } = status;
   const problems: string[] = [];
-  if (ids.uid.some((id) => id === 0)) problems.push(`runs as root (uid ${showIds(ids.uid)})`);
-  else if (ids.uid.some((id) => id !== expected.uid)) problems.push(`uid ${showIds(ids.uid)}`);
-  if (ids.gid.some((id) => id === 0)) problems.push(`has group root (gid ${showIds(ids.gid)})`);
-  else if (expected.gid !== undefined && ids.gid.some((id) => id !== expected.gid)) problems.push(`gid ${showIds(ids.gid)}`);
+  if (uids.some((id) => id === 0)) problems.push(`runs as root (uid ${showIds(uids)})`);
+  else if (uids.some((id) => id !== expected.uid)) problems.push(`uid ${showIds(uids)}`);
+  if (gids.some((id) => id === 0)) problems.push(`has group root (gid ${showIds(gids)})`);
+  else if (expected.gid !== undefined && gids.some((id) => id !== expected.gid)) problems.push(`gid ${showIds(gids)}`);
   // The kernel shows a root outside this process's view (another mount namespace) as it sees it; realpath settles symlinks in between.
   const resolvedRoot = await realpath(root).catch(() => root);
   if (resolvedRoot !== expectedRoot) problems.push(`root ${resolvedRoot}`);
-  const summary = `pid ${pid}: uid ${showIds(ids.uid)}, gid ${showIds(ids.gid)}, root ${resolvedRoot}`;
+  const summary = `pid ${pid}: uid ${showIds(uids)}, gid ${showIds(gids)}, root ${resolvedRoot}`;
   return { problems: problems.map((problem) => `pid ${pid} ${problem}`), summary };
 }
 
 /** Every given process runs as the service user and group, never root, with its root in the jail. */
-export async function checkProcess(probe: ProcessProbe, context: ProbeContext, proc = '/proc'): Promise<ProbeOutcome> {
+export async function checkProcess(probe: ProcessProbe, context: ProbeContext): Promise<ProbeOutcome> {
   const pids = probe.scope === 'children' ? (context.pids ?? []).slice(1) : (context.pids ?? []);
   const rootWanted = probe.root ?? context.root;
   let expected = `every process ${probe.scope === 'children' ? 'the service started' : 'of the service'} running as ${probe.user}${probe.group === undefined ? '' : `:${probe.group}`}, not root, with root ${rootWanted}`;
@@ -87,7 +74,7 @@ export async function checkProcess(probe: ProcessProbe, context: ProbeContext, p
     return { ok: false, expected, actual: describeFailure(error) };
   }
   expected = `pids ${pids.join(', ')} running as ${account.label}, not root, with root ${expectedRoot}`;
-  const reports = await Promise.all(pids.map((pid) => inspect(pid, account, expectedRoot, proc)));
+  const reports = await Promise.all(pids.map((pid) => inspect(pid, account, expectedRoot)));
   // A descendant that exited between the listing and now (a per-connection child whose client just left, as the
   // smtp probe's own is) runs as nobody any more: not a finding. The service process itself gone, or nothing left
   // to look at, still fails.

@@ -5,7 +5,7 @@ import { ProbeSchema, type Probe, type ProbeInput } from '../recipe/probe-schema
 import { deadline, describeFailure, hostPort, sleep } from './deadline.js';
 import { checkDns } from './dns-probe.js';
 import { checkHttp } from './http-probe.js';
-import { checkLog } from './log-probe.js';
+import { watchLog } from './log-probe.js';
 import type { ProbeContext, ProbeOutcome, ProbeResult } from './probe-result.js';
 import { checkProcess } from './process-probe.js';
 import { checkSmtp } from './smtp-probe.js';
@@ -36,29 +36,36 @@ export function describeProbe(probe: Probe): string {
   }
 }
 
-function check(probe: Probe, context: ProbeContext, signal: AbortSignal): Promise<ProbeOutcome> {
+/** A probe ready to run until its deadline. */
+type ReadyProbe = (signal: AbortSignal) => Promise<ProbeOutcome>;
+
+/**
+ * Readies a probe to run. A log probe takes its starting point here (with sinceStart, the end of its file): probes
+ * readied together before any runs (runProbes, check) see the line another one's request writes, never an older one.
+ */
+async function ready(probe: Probe, context: ProbeContext): Promise<ReadyProbe> {
   switch (probe.type) {
     case 'http':
-      return checkHttp(probe, signal);
+      return (signal) => checkHttp(probe, signal);
     case 'dns':
-      return checkDns(probe, signal);
+      return (signal) => checkDns(probe, signal);
     case 'smtp':
-      return checkSmtp(probe, signal);
+      return (signal) => checkSmtp(probe, signal);
     case 'tcp':
-      return checkTcp(probe, signal);
+      return (signal) => checkTcp(probe, signal);
     case 'process':
-      return checkProcess(probe, context);
+      return () => checkProcess(probe, context);
     case 'log':
-      return checkLog(probe, context, signal);
+      return watchLog(probe, context);
   }
 }
 
-async function attempt(probe: Probe, context: ProbeContext, timeoutMs: number): Promise<ProbeResult> {
+async function attempt(probe: Probe, context: ProbeContext, timeoutMs: number, readied: Promise<ReadyProbe>): Promise<ProbeResult> {
   const started = performance.now();
-  const signal = deadline(timeoutMs, context.signal);
   let outcome: ProbeOutcome;
   try {
-    outcome = await check(probe, context, signal);
+    const run = await readied;
+    outcome = await run(deadline(timeoutMs, context.signal));
   } catch (error) {
     outcome = { ok: false, expected: describeProbe(probe), actual: describeFailure(error) };
   }
@@ -68,13 +75,17 @@ async function attempt(probe: Probe, context: ProbeContext, timeoutMs: number): 
 /** Runs one probe once, within its timeout; never throws for a failing service, only for an invalid probe. */
 export function runProbe(probe: ProbeInput, context: ProbeContext): Promise<ProbeResult> {
   const parsed = parseProbe(probe);
-  return attempt(parsed, context, parsed.timeoutMs);
+  return attempt(parsed, context, parsed.timeoutMs, ready(parsed, context));
 }
 
-/** Runs every probe (concurrently) and returns all results, in the order given. */
+/**
+ * Runs every probe (concurrently) and returns all results, in the order given. All are readied before any runs, so
+ * a log probe with sinceStart counts the line the http probe's own request writes, and no line written before.
+ */
 export function runProbes(probes: readonly ProbeInput[], context: ProbeContext): Promise<ProbeResult[]> {
   const parsed = probes.map(parseProbe);
-  return Promise.all(parsed.map((probe) => attempt(probe, context, probe.timeoutMs)));
+  const readied = parsed.map((probe) => ready(probe, context));
+  return Promise.allSettled(readied).then(() => Promise.all(parsed.map((probe, index) => attempt(probe, context, probe.timeoutMs, readied[index]!))));
 }
 
 export interface WaitForOptions {
@@ -94,11 +105,13 @@ export async function waitFor(probe: ProbeInput, context: ProbeContext, options:
   const parsed = parseProbe(probe);
   const started = performance.now();
   const intervalMs = options.intervalMs ?? 200;
+  // Readied once: a log probe follows its file across attempts, and with sinceStart counts what is written after the wait began.
+  const readied = ready(parsed, context);
   let attempts = 0;
   for (;;) {
     const remaining = options.timeoutMs - (performance.now() - started);
     attempts++;
-    const result = await attempt(parsed, context, Math.max(1, Math.min(parsed.timeoutMs, remaining)));
+    const result = await attempt(parsed, context, Math.max(1, Math.min(parsed.timeoutMs, remaining)), readied);
     const elapsed = performance.now() - started;
     const done = result.ok || context.signal?.aborted === true || elapsed + intervalMs >= options.timeoutMs;
     if (done) {

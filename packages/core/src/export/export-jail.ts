@@ -98,10 +98,11 @@ export async function exportJail(argument: string, options: ExportOptions): Prom
       const loaded = requireRecipe(target, 'oci');
       const tree = requireTree(target, 'oci');
       const tag = options.tag ?? 'latest';
+      const recipeSha256 = target.manifest?.inputs?.recipeSha256;
       if (out.endsWith('.tar')) {
         const scratch = await scratchBeside(out);
         try {
-          const { skipped, ...oci } = await writeOciLayout(tree, loaded, scratch.directory, { tag, mtime });
+          const { skipped, ...oci } = await writeOciLayout(tree, loaded, scratch.directory, { tag, mtime, recipeSha256 });
           const { sha256 } = await writeTarFile(scratch.directory, out, mtime);
           return { ...base, sha256, skipped, oci };
         } finally {
@@ -110,7 +111,7 @@ export async function exportJail(argument: string, options: ExportOptions): Prom
       }
       await assertEmptyOrAbsent(out);
       await mkdir(out, { recursive: true });
-      const { skipped, ...oci } = await writeOciLayout(tree, loaded, out, { tag, mtime });
+      const { skipped, ...oci } = await writeOciLayout(tree, loaded, out, { tag, mtime, recipeSha256 });
       return { ...base, sha256: createHash('sha256').update(await readFile(posix.join(out, 'index.json'))).digest('hex'), skipped, oci };
     }
     case 'systemd': {

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
-import { readFile, realpath, stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { builtRecipeFile, readTreeManifest } from '../apply/current-generation.js';
 import { currentJail, jailLayout } from '../apply/jail-layout.js';
-import { builtFromRecipe } from '../audit/run-audit.js';
+import type { Manifest } from '../apply/manifest.js';
 import { ExitCode, JailwrightError } from '../errors.js';
 import { resolveTarget } from '../launch/service-control.js';
 import { loadRecipe, type LoadedRecipe } from '../recipe/load.js';
@@ -13,6 +13,8 @@ export interface ExportTarget {
   root: string;
   /** The current generation's directory, the tree archived; undefined when no jail is built there yet. */
   tree?: string | undefined;
+  /** The manifest of that tree, when jailwright built it. */
+  manifest?: Manifest | undefined;
   recipe?: LoadedRecipe | undefined;
 }
 
@@ -21,27 +23,21 @@ async function isDirectory(candidate: string): Promise<boolean> {
 }
 
 /**
- * `export <root|recipe>`: a directory is a jail root (its recipe is the one its manifest names); anything
- * else is a recipe reference, whose jail is at --root or its default root.
+ * `export <root|recipe>`: a directory is a jail root (its recipe is the one its manifest names, with the variant and
+ * options it was built with); anything else is a recipe reference, whose jail is at --root or its default root.
  */
 export async function resolveExportTarget(argument: string, options: { root?: string | undefined; cwd?: string | undefined } = {}): Promise<ExportTarget> {
   const given = path.resolve(options.cwd ?? process.cwd(), argument);
-  let root: string;
-  let recipe: LoadedRecipe | undefined;
-  if (options.root === undefined && (await isDirectory(given))) {
-    root = given;
-    const file = await builtFromRecipe(root);
-    recipe = file ? await loadRecipe(file) : undefined;
-  } else {
-    const target = await resolveTarget({ recipe: argument, root: options.root, cwd: options.cwd });
-    ({ root } = target);
-    recipe = target.loaded;
-  }
+  const byRoot = options.root === undefined && (await isDirectory(given));
+  const target = byRoot ? undefined : await resolveTarget({ recipe: argument, root: options.root, cwd: options.cwd });
+  const root = target?.root ?? given;
   const jail = await currentJail(jailLayout(root), async () => false);
-  if (jail.kind === 'generation') return { root, tree: await realpath(jail.directory), recipe };
-  if (jail.kind === 'foreign' && (await isDirectory(root))) return { root, tree: await realpath(root), recipe };
-  if (jail.kind === 'foreign') throw new JailwrightError(`${root} is ${jail.description}, not a jail`, { hint: 'Name a jail root a build made, e.g. /srv/jails/apache, or a recipe.' });
-  return { root, recipe };
+  if (jail.kind === 'foreign' && !(await isDirectory(root))) throw new JailwrightError(`${root} is ${jail.description}, not a jail`, { hint: 'Name a jail root a build made, e.g. /srv/jails/apache, or a recipe.' });
+  const tree = jail.kind === 'generation' ? await realpath(jail.directory) : jail.kind === 'foreign' ? await realpath(root) : undefined;
+  const manifest = tree === undefined ? undefined : await readTreeManifest(tree);
+  if (target) return { root, tree, manifest, recipe: target.loaded };
+  const file = await builtRecipeFile(manifest);
+  return { root, tree, manifest, recipe: file ? await loadRecipe(file, manifest?.inputs?.selection) : undefined };
 }
 
 /** The tree an archive is made of, or an error saying the jail is not built. */
@@ -62,12 +58,4 @@ export function requireRecipe(target: ExportTarget, format: string): LoadedRecip
       : `--format ${format} needs the recipe the jail was built from, and no recipe is known for ${target.root}`,
     { hint: target.recipe ? 'Add launch: { mode: engine-chroot, command: [...], user: ... } to the recipe.' : 'Name the recipe instead of the root: jailwright export <recipe> --root <dir> ...' },
   );
-}
-
-/** The recipe's version: its npm package's (a recipe package keeps recipe.yaml beside package.json), else the sha256 of the file. */
-export async function recipeVersion(loaded: LoadedRecipe): Promise<{ package?: string; version: string }> {
-  const text = await readFile(path.join(loaded.directory, 'package.json'), 'utf8').catch(() => undefined);
-  const manifest = text === undefined ? {} : (JSON.parse(text) as { name?: string; version?: string });
-  if (manifest.name && manifest.version) return { package: manifest.name, version: manifest.version };
-  return { version: `sha256:${createHash('sha256').update(await readFile(loaded.file)).digest('hex')}` };
 }

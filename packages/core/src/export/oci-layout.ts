@@ -10,7 +10,7 @@ import { serviceEnvironment, substituteRoot } from '../launch/launch-command.js'
 import { resolveServiceIdentity } from '../launch/service-control.js';
 import type { LoadedRecipe } from '../recipe/load.js';
 import type { Probe } from '../recipe/probe-schema.js';
-import { recipeVersion } from './export-target.js';
+import { recipeVersion } from '../recipe/recipe-version.js';
 import { measure } from './measure.js';
 import { tarTree, type TarSkipped } from './tar-writer.js';
 
@@ -76,20 +76,22 @@ export function exposedPorts(probes: readonly Probe[]): string[] {
  * engine-chroot service; a self-chroot service starts as root and drops to its user itself, with
  * `{root}` as "/" since the container's root is the jail), PATH and launch.env, the probe ports, labels.
  */
-async function imageConfig(loaded: LoadedRecipe, diffId: string, mtime: number): Promise<object> {
+async function imageConfig(loaded: LoadedRecipe, diffId: string, mtime: number, recipeSha256: string | undefined): Promise<object> {
   const launch = loaded.recipe.launch;
   if (!launch) throw new Error('imageConfig needs a launch section');
   const identity = launch.mode === 'engine-chroot' ? await resolveServiceIdentity(launch) : undefined;
   const command = launch.command.map((argument) => substituteRoot(argument, '/'));
-  const version = await recipeVersion(loaded);
+  const version = await recipeVersion(loaded.file, recipeSha256);
+  const versionLabel = version.package?.version ?? (version.sha256 ? `sha256:${version.sha256}` : 'unknown');
   const created = new Date(mtime * 1000).toISOString().replace('.000Z', 'Z');
   const labels: Record<string, string> = {
     'org.opencontainers.image.title': loaded.recipe.name,
     ...(loaded.recipe.description ? { 'org.opencontainers.image.description': loaded.recipe.description } : {}),
-    'org.opencontainers.image.version': version.version,
+    'org.opencontainers.image.version': versionLabel,
     'io.jailwright.recipe': loaded.recipe.name,
-    ...(version.package ? { 'io.jailwright.recipe.package': version.package } : {}),
-    'io.jailwright.recipe.version': version.version,
+    ...(version.package ? { 'io.jailwright.recipe.package': version.package.name } : {}),
+    'io.jailwright.recipe.version': versionLabel,
+    ...(version.sha256 ? { 'io.jailwright.recipe.sha256': version.sha256 } : {}),
     'io.jailwright.engine.version': ENGINE_VERSION,
     'io.jailwright.launch.mode': launch.mode,
   };
@@ -108,7 +110,7 @@ async function imageConfig(loaded: LoadedRecipe, diffId: string, mtime: number):
       Labels: labels,
     },
     rootfs: { type: 'layers', diff_ids: [diffId] },
-    history: [{ created, created_by: `jailwright ${ENGINE_VERSION} export --format oci (recipe ${loaded.recipe.name} ${version.version})` }],
+    history: [{ created, created_by: `jailwright ${ENGINE_VERSION} export --format oci (recipe ${loaded.recipe.name} ${versionLabel})` }],
   };
 }
 
@@ -121,11 +123,21 @@ function canonical(value: object): Buffer {
  * Writes an OCI image layout (oci-layout, index.json, blobs/sha256/) into `directory`, which must not
  * exist or be empty: one gzip'd layer of the jail tree, a config from the recipe, a manifest tagged `tag`.
  */
-export async function writeOciLayout(tree: string, loaded: LoadedRecipe, directory: string, options: { tag: string; mtime: number }): Promise<OciExport> {
+export async function writeOciLayout(
+  tree: string,
+  loaded: LoadedRecipe,
+  directory: string,
+  options: {
+    tag: string;
+    mtime: number;
+    /** The digest of the recipe that built the tree, from its manifest: the version of an unpackaged recipe. */
+    recipeSha256?: string | undefined;
+  },
+): Promise<OciExport> {
   const blobs = posix.join(directory, 'blobs/sha256');
   await mkdir(blobs, { recursive: true });
   const layer = await writeLayer(blobs, tree, options.mtime);
-  const config = await writeBlob(blobs, canonical(await imageConfig(loaded, layer.diffId, options.mtime)), MEDIA.config);
+  const config = await writeBlob(blobs, canonical(await imageConfig(loaded, layer.diffId, options.mtime, options.recipeSha256)), MEDIA.config);
   const manifest = await writeBlob(
     blobs,
     canonical({

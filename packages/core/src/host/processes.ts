@@ -66,6 +66,62 @@ export function childPids(pid: number): number[] {
   }
 }
 
+/** What jailwright reads of a process from /proc/PID/status. */
+export interface ProcessStatus {
+  /** The command name (at most 15 characters, as the kernel keeps it). */
+  name: string;
+  /** One letter: R running, S sleeping, D disk wait, Z zombie, T stopped, X dead, … */
+  state: string;
+  /** Real, effective, saved set and file-system user ids. */
+  uids: [number, number, number, number];
+  /** Real, effective, saved set and file-system group ids. */
+  gids: [number, number, number, number];
+  /** Supplementary group ids. */
+  groups: number[];
+  /** True when exec can no longer raise its privileges (setuid files, file capabilities). */
+  noNewPrivs: boolean;
+  /** Capability sets, as bit masks (bit n is capability n). */
+  capabilities: { effective: bigint; permitted: bigint; inheritable: bigint; ambient: bigint; bounding: bigint };
+}
+
+/** Parses the text of /proc/PID/status; throws when its Uid or Gid line is not four ids. */
+export function parseProcessStatus(text: string): ProcessStatus {
+  const fields = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0) fields.set(line.slice(0, colon), line.slice(colon + 1).trim());
+  }
+  const numbers = (key: string) => (fields.get(key) ?? '').split(/\s+/).filter(Boolean).map(Number);
+  const ids = (key: string) => {
+    const found = numbers(key);
+    if (found.length !== 4 || found.some((id) => !Number.isInteger(id))) throw new Error(`no ${key} line with four ids in /proc/PID/status`);
+    return found as [number, number, number, number];
+  };
+  const mask = (key: string) => BigInt(`0x${fields.get(key) || '0'}`);
+  return {
+    name: fields.get('Name') ?? '',
+    state: (fields.get('State') ?? '').charAt(0),
+    uids: ids('Uid'),
+    gids: ids('Gid'),
+    groups: numbers('Groups'),
+    noNewPrivs: fields.get('NoNewPrivs') === '1',
+    capabilities: { effective: mask('CapEff'), permitted: mask('CapPrm'), inheritable: mask('CapInh'), ambient: mask('CapAmb'), bounding: mask('CapBnd') },
+  };
+}
+
+/** The /proc/PID/status of a process, or undefined when it is gone. */
+export function readProcessStatus(pid: number): ProcessStatus | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ESRCH') return undefined;
+    throw error;
+  }
+  return parseProcessStatus(text);
+}
+
 /* Processes known only by a PID in a pidfile (daemons the engine starts detached, such as the relay). */
 
 /** True while a process with this PID exists (a zombie counts as gone). */

@@ -1,6 +1,7 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { LaunchCommand } from './launch-command.js';
-import type { ProcessIdentity } from '../host/processes.js';
+import { isRunning, type ProcessIdentity } from '../host/processes.js';
+import type { LaunchFiles } from './launch-files.js';
 import type { LandlockScopeStatus } from './landlock-scope.js';
 
 /** Everything the supervisor needs, resolved by `start` (recipe, accounts, jail path, tools): it loads no recipe itself. */
@@ -79,4 +80,15 @@ export function readJson<T>(file: string): T | undefined {
 export function writePidfile(file: string, pid: number | undefined): void {
   if (pid === undefined) rmSync(file, { force: true });
   else writeFileSync(file, `${pid}\n`, { mode: 0o644 });
+}
+
+/**
+ * The generation the jail's service runs in: `current` when it runs in `generationDirectory` (the real path of the
+ * generation the root points at now), `older` when in another one (the jail was updated or rebuilt without a
+ * restart), `stopped` when it does not run. `start` records the real path of the generation it launched in.
+ */
+export function serviceGeneration(files: LaunchFiles, generationDirectory: string): 'current' | 'older' | 'stopped' {
+  const state = readJson<LaunchState>(files.state);
+  if (state?.service === undefined || !isRunning(state.service)) return 'stopped';
+  return state.jailRoot === generationDirectory ? 'current' : 'older';
 }

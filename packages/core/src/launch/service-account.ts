@@ -1,5 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { ExitCode, JailwrightError } from '../errors.js';
+import { readProcessStatus } from '../host/processes.js';
 import type { NormalizedLaunch } from '../recipe/launch-schema.js';
 import type { ServiceIdentity } from './launch-command.js';
 
@@ -17,16 +18,9 @@ export function processesWithUid(uid: number): SameUidProcess[] {
   const found: SameUidProcess[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
-    let status: string;
-    try {
-      status = readFileSync(`/proc/${name}/status`, 'utf8');
-    } catch {
-      continue; // Gone meanwhile.
-    }
-    const ids = /^Uid:\s+(.*)$/m.exec(status)?.[1]?.split(/\s+/).map(Number) ?? [];
-    const state = /^State:\s+(\S)/m.exec(status)?.[1];
-    if (state === 'Z' || !ids.includes(uid)) continue;
-    found.push({ pid: Number(name), command: /^Name:\s+(.*)$/m.exec(status)?.[1] ?? '?' });
+    const status = readProcessStatus(Number(name));
+    if (!status || status.state === 'Z' || !status.uids.includes(uid)) continue;
+    found.push({ pid: Number(name), command: status.name });
   }
   return found;
 }

@@ -16,7 +16,7 @@ import { launchFiles, type LaunchFiles } from './launch-files.js';
 import { type LaunchSpec, type LaunchState, readJson, writeJsonAtomically, writePidfile } from './launch-state.js';
 import { isRunning, processIdentity, type ProcessIdentity, signalProcess, waitGone } from '../host/processes.js';
 import { pinGeneration } from '../apply/generation-pins.js';
-import { builtSelection } from '../apply/manifest.js';
+import { findCurrentGeneration } from '../apply/current-generation.js';
 import { descriptor, supervise } from './supervise.js';
 import { assertOwnServiceAccount } from './service-account.js';
 import { closeInheritedDescriptors } from './inherited-descriptors.js';
@@ -59,11 +59,17 @@ export interface ResolvedTarget {
 /** Resolves the recipe reference and the jail root a command acts on. */
 export async function resolveTarget(target: ServiceTarget): Promise<ResolvedTarget> {
   const file = await resolveRecipeReference(target.recipe, { cwd: target.cwd });
-  const first = await loadRecipe(file);
-  const root = path.resolve(target.root ?? defaultJailRoot(first.recipe.name));
+  // Without --root the recipe's name says where the jail is: read it first, as the top level.
+  let first: LoadedRecipe | undefined;
+  let root: string;
+  if (target.root !== undefined) root = path.resolve(target.root);
+  else {
+    first = await loadRecipe(file);
+    root = path.resolve(defaultJailRoot(first.recipe.name));
+  }
   // The jail was built for one variant and set of option values: start, check and stop follow it.
-  const selection = await builtSelection(root);
-  const loaded = selection ? await loadRecipe(file, selection) : first;
+  const selection = (await findCurrentGeneration(root))?.manifest.inputs?.selection;
+  const loaded = first && !selection ? first : await loadRecipe(file, selection);
   return { loaded, root, files: launchFiles(jailLayout(root)) };
 }
 
@@ -193,7 +199,10 @@ async function lastLines(file: string, count: number): Promise<string> {
 
 /** `start`: launches the service in its jail under a detached supervisor and waits until it runs. */
 export async function startService(options: StartOptions): Promise<StartOutcome> {
-  const { loaded, root, files } = await resolveTarget(options);
+  return startResolved(await resolveTarget(options), options);
+}
+
+async function startResolved({ loaded, root, files }: ResolvedTarget, options: StartOptions): Promise<StartOutcome> {
   const launch = loaded.recipe.launch;
   if (!launch) {
     throw new JailwrightError(`recipe ${loaded.file} has no launch section: it says how the jail is built, not how its service starts`, {
@@ -389,10 +398,10 @@ export interface RestartOutcome {
  * has a new supervisor, so its `restarts` counter (automatic restarts after failures) starts again at 0.
  */
 export async function restartService(options: StartOptions): Promise<RestartOutcome> {
-  const { files } = await resolveTarget(options);
-  const previous = readJson<LaunchSpec>(files.spec);
-  const stopped = await stopService(options);
-  const started = await startService({ ...options, restart: options.restart ?? previous?.restart });
+  const resolved = await resolveTarget(options);
+  const previous = readJson<LaunchSpec>(resolved.files.spec);
+  const stopped = await stopResolved(resolved);
+  const started = await startResolved(resolved, { ...options, restart: options.restart ?? previous?.restart });
   return { stopped, started };
 }
 
@@ -410,12 +419,15 @@ export interface StopOutcome {
  * outlives the timeout. Removes the pidfile.
  */
 export async function stopService(target: ServiceTarget & { purge?: boolean | undefined }): Promise<StopOutcome> {
-  const resolved = await resolveTarget(target);
+  return stopResolved(await resolveTarget(target), target.purge);
+}
+
+async function stopResolved(resolved: ResolvedTarget, purge?: boolean): Promise<StopOutcome> {
   assertRootUser('stopping a service');
   const outcome = await stopProcesses(resolved);
   // The syslog socket outlives restarts of the service; it goes when the service is stopped.
   const { stopSyslog } = await import('../syslog/index.js');
-  await stopSyslog(resolved.loaded.recipe.syslog, syslogContext(resolved), { purge: target.purge });
+  await stopSyslog(resolved.loaded.recipe.syslog, syslogContext(resolved), { purge });
   return outcome;
 }
 

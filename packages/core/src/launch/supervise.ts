@@ -59,8 +59,15 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/** A companion the supervisor started; `terminated` once it has been sent SIGTERM. */
+interface Companion {
+  name: string;
+  child: ReturnType<typeof execa>;
+  terminated: boolean;
+}
+
 /** Starts the companions beside a running service, their output in the service log. */
-function spawnCompanions(spec: LaunchSpec) {
+function spawnCompanions(spec: LaunchSpec): Companion[] {
   return (spec.companions ?? []).map(({ name, command }) => {
     const logFd = openSync(spec.serviceLog, 'a', 0o600);
     const child = execa(command.file, command.args, {
@@ -75,14 +82,23 @@ function spawnCompanions(spec: LaunchSpec) {
     });
     closeSync(logFd);
     void child.then((result) => log(`companion ${name} exited: ${result.signal ? `signal ${result.signal}` : `code ${result.exitCode}`}`));
-    return { name, child };
+    return { name, child, terminated: false };
   });
 }
 
-/** Stops the companions (SIGTERM to each group, SIGKILL after the timeout) and waits for them. */
-async function stopCompanions(companions: ReturnType<typeof spawnCompanions>, signal: NodeJS.Signals, timeoutMs: number): Promise<void> {
+/** Sends SIGTERM to the group of each companion not sent it yet: a stop sends it first, and once is enough. */
+function terminateCompanions(companions: Companion[]): void {
+  for (const companion of companions) {
+    if (companion.terminated || companion.child.pid === undefined) continue;
+    companion.terminated = true;
+    signalGroup(companion.child.pid, 'SIGTERM');
+  }
+}
+
+/** Stops the companions (SIGTERM to each group unless sent already, SIGKILL after the timeout) and waits for them. */
+async function stopCompanions(companions: Companion[], timeoutMs: number): Promise<void> {
   const running = companions.filter(({ child }) => child.pid !== undefined && child.exitCode === null && child.signalCode === null);
-  for (const { child } of running) signalGroup(child.pid!, signal);
+  terminateCompanions(running);
   const killer = setTimeout(() => {
     for (const { child } of running) signalGroup(child.pid!, 'SIGKILL');
   }, timeoutMs);
@@ -168,7 +184,7 @@ export async function supervise(files: LaunchFiles): Promise<number> {
   let stopping = false;
   let wakeFromBackoff: (() => void) | undefined;
   let current: { launcher: ProcessIdentity | undefined; service: ProcessIdentity | undefined } = { launcher: undefined, service: undefined };
-  let companions: ReturnType<typeof spawnCompanions> = [];
+  let companions: Companion[] = [];
   let killTimer: NodeJS.Timeout | undefined;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -177,7 +193,7 @@ export async function supervise(files: LaunchFiles): Promise<number> {
     save({ status: 'stopping' });
     wakeFromBackoff?.();
     // Companions first: smtpfwdd must not be handing a message to the mailer while the jail's spool goes away.
-    for (const { child } of companions) if (child.pid !== undefined) signalGroup(child.pid, 'SIGTERM');
+    terminateCompanions(companions);
     const target = current.service ?? current.launcher;
     if (target && isRunning(target)) process.kill(target.pid, spec.stopSignal);
     killTimer = setTimeout(() => {
@@ -233,7 +249,7 @@ export async function supervise(files: LaunchFiles): Promise<number> {
         }
       }
       const result = await finished;
-      await stopCompanions(companions, 'SIGTERM', spec.stopTimeoutMs);
+      await stopCompanions(companions, spec.stopTimeoutMs);
       companions = [];
       const exit = serviceExit(result.exitCode, result.signal, spec.serviceLog);
       writePidfile(files.pidfile, undefined);

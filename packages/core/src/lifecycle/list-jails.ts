@@ -1,11 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { posix } from 'node:path';
-import { currentJail, jailLayout, manifestPath } from '../apply/jail-layout.js';
-import { readManifest } from '../apply/manifest.js';
+import { findCurrentGeneration } from '../apply/current-generation.js';
 import { inputsUnchanged } from '../host/input-stamps.js';
-import { isRunning } from '../host/processes.js';
 import { launchFiles } from '../launch/launch-files.js';
-import { type LaunchState, readJson } from '../launch/launch-state.js';
+import { serviceGeneration } from '../launch/launch-state.js';
+import { formatRecipeVersion, recipeVersion } from '../recipe/recipe-version.js';
 import { readRegistry } from './registry.js';
 
 /** One jail of this host, as `jailwright list --json` prints it. */
@@ -14,7 +11,7 @@ export interface ListedJail {
   recipeFile: string | null;
   root: string;
   generation: string;
-  /** The engine that built the generation, and the recipe: its package version when it comes from one, and the sha256 prefix of its bytes. */
+  /** The engine that built the generation, and the recipe (see recipeVersion): its package release when it is one, and the sha256 prefix of the recipe as built. */
   version: { engine: string; recipe: string };
   /**
    * `running`: the service runs in the current generation; `stale`: it runs, but in an older generation
@@ -40,24 +37,21 @@ export async function listJails(options: { prune?: boolean } = {}): Promise<Jail
   const jails: ListedJail[] = [];
   const pruned: string[] = [];
   for (const { entry, forget } of await readRegistry()) {
-    const layout = jailLayout(entry.root);
-    const current = await currentJail(layout, async () => false).catch(() => undefined);
-    const manifest = current?.kind === 'generation' ? await readManifest(manifestPath(layout, current.generation)) : undefined;
-    if (current?.kind !== 'generation' || !manifest) {
+    const current = await findCurrentGeneration(entry.root);
+    if (!current) {
       pruned.push(entry.root);
       if (options.prune !== false) await forget().catch(() => undefined);
       continue;
     }
-    const launch = readJson<LaunchState>(launchFiles(layout).state);
-    const running = launch?.service !== undefined && isRunning(launch.service);
-    const runsCurrent = running && launch !== undefined && posix.basename(launch.jailRoot) === current.generation && posix.dirname(launch.jailRoot).endsWith(posix.basename(layout.state));
+    const { manifest } = current;
+    const runs = serviceGeneration(launchFiles(current.layout), current.directory);
     jails.push({
       recipe: manifest.recipe,
       recipeFile: manifest.recipeFile ?? null,
       root: entry.root,
       generation: current.generation,
-      version: { engine: manifest.engineVersion, recipe: await recipeVersion(manifest.recipeFile, manifest.inputs?.recipeSha256) },
-      state: !running ? 'stopped' : runsCurrent ? 'running' : 'stale',
+      version: { engine: manifest.engineVersion, recipe: formatRecipeVersion(await recipeVersion(manifest.recipeFile, manifest.inputs?.recipeSha256)) },
+      state: runs === 'stopped' ? 'stopped' : runs === 'current' ? 'running' : 'stale',
       hostChanged: manifest.inputs ? !inputsUnchanged(manifest.inputs.paths) : true,
       builtAt: manifest.builtAt,
       lastVerify: entry.lastVerify?.generation === current.generation ? entry.lastVerify : null,
@@ -65,23 +59,6 @@ export async function listJails(options: { prune?: boolean } = {}): Promise<Jail
   }
   jails.sort((a, b) => (a.root < b.root ? -1 : 1));
   return { schemaVersion: 1, jails, pruned };
-}
-
-/** `@jailwright/bind@1.2.0 (sha256 0123abcd…)` for a recipe from a package, `sha256 0123abcd…` otherwise. */
-async function recipeVersion(recipeFile: string | undefined, recipeSha256: string | undefined): Promise<string> {
-  const digest = recipeSha256 ? `sha256 ${recipeSha256.slice(0, 12)}` : 'unknown';
-  if (!recipeFile) return digest;
-  for (const directory of [posix.dirname(recipeFile), posix.dirname(posix.dirname(recipeFile))]) {
-    const text = await readFile(posix.join(directory, 'package.json'), 'utf8').catch(() => undefined);
-    if (!text) continue;
-    try {
-      const { name, version } = JSON.parse(text) as { name?: string; version?: string };
-      if (name && version) return `${name}@${version} (${digest})`;
-    } catch {
-      // Not a package.json we can read: the digest alone names the recipe.
-    }
-  }
-  return digest;
 }
 
 /** The list in words, one jail a line. */

@@ -6,7 +6,7 @@ import { listDescendants } from '../check/process-tree.js';
 import { isRunning } from '../host/processes.js';
 import { launchFiles } from '../launch/launch-files.js';
 import { type LaunchState, readJson } from '../launch/launch-state.js';
-import { readCurrentGeneration } from './current-generation.js';
+import { readCurrentGeneration } from '../apply/current-generation.js';
 import { owningPackages } from './debian-packages.js';
 
 /** One copied file whose host source is no longer what the jail holds. */

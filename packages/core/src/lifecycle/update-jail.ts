@@ -7,11 +7,10 @@ import { hashRegularFile } from '../audit/jail-files.js';
 import { buildJail } from '../build-jail.js';
 import { ExitCode, JailwrightError } from '../errors.js';
 import { launchFiles } from '../launch/launch-files.js';
-import { type LaunchSpec, type LaunchState, readJson } from '../launch/launch-state.js';
-import { isRunning } from '../host/processes.js';
+import { type LaunchSpec, readJson, serviceGeneration } from '../launch/launch-state.js';
 import type { Operation, Plan } from '../plan/types.js';
 import type { MissingSymbolsReport } from '../trace/missing-symbols.js';
-import { readCurrentGeneration } from './current-generation.js';
+import { readCurrentGeneration } from '../apply/current-generation.js';
 
 /** One path whose planned state differs from the jail's current generation. */
 export interface PlanChange {
@@ -104,9 +103,8 @@ export async function updateJail(root: string, options: UpdateOptions = {}): Pro
   };
   if (!options.restart) return report;
   // A service still running in an older generation (an earlier update without --restart) is restarted too.
-  const launch = readJson<LaunchState>(launchFiles(current.layout).state);
-  const runsElsewhere = launch?.service !== undefined && isRunning(launch.service) && launch.jailRoot !== after.directory;
-  if (!result.changed && !runsElsewhere) return { ...report, restart: { restarted: false, ok: true, rolledBack: false } };
+  const runsOlder = serviceGeneration(launchFiles(current.layout), after.directory) === 'older';
+  if (!result.changed && !runsOlder) return { ...report, restart: { restarted: false, ok: true, rolledBack: false } };
   report.restart = await restartOrRollBack(recipeFile, current.layout.root, current.generation, result.changed);
   if (report.restart.rolledBack) report.generation = current.generation;
   return report;

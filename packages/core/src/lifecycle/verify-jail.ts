@@ -1,7 +1,7 @@
 import { lstatSync } from 'node:fs';
 import { posix } from 'node:path';
 import { compareWithManifest, type Drift } from '../apply/manifest.js';
-import { readCurrentGeneration } from './current-generation.js';
+import { readCurrentGeneration } from '../apply/current-generation.js';
 import { registerJail } from './registry.js';
 import { serviceDataDirectories } from '../apply/service-data.js';
 

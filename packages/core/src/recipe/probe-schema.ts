@@ -124,7 +124,13 @@ const LogProbe = z
     type: z.literal('log'),
     file: jailPath('Absolute path of the log file inside the jail.'),
     pattern: regex('A pattern one line of the file must match.'),
-    sinceStart: z.boolean().default(false).meta({ description: 'Only count lines written after the probe starts. Default: false.' }),
+    sinceStart: z
+      .boolean()
+      .default(false)
+      .meta({
+        description:
+          'Only count lines written after the probe starts. `check` starts it before any other probe sends a request, so the line the http probe\'s own request writes counts and a line of an earlier run does not. Default: false.',
+      }),
     timeoutMs,
   })
   .meta({ title: 'Log probe', description: 'A line matching the pattern appears in a file inside the jail before the timeout.' });

@@ -41,16 +41,21 @@ async function kindOf(path: string): Promise<'file' | 'directory' | undefined> {
   }
 }
 
-/** The recipe file a package or recipe directory declares: package.json `"jailwright": { "recipe": … }`, else recipe.yaml. */
+/** The recipe file of a package or recipe directory, given its package.json (if any): `"jailwright": { "recipe": … }`, else recipe.yaml. */
+export function declaredRecipeFile(directory: string, packageJson: { jailwright?: { recipe?: unknown } } | undefined): string {
+  const declared = packageJson?.jailwright?.recipe;
+  return typeof declared === 'string' && declared !== '' ? resolve(directory, declared) : join(directory, RECIPE_FILE_NAME);
+}
+
+/** The recipe file a package or recipe directory declares. */
 async function recipeFileIn(directory: string): Promise<string> {
+  let packageJson: { jailwright?: { recipe?: unknown } } | undefined;
   try {
-    const manifest = JSON.parse(await readFile(join(directory, 'package.json'), 'utf8')) as { jailwright?: { recipe?: unknown } };
-    const declared = manifest.jailwright?.recipe;
-    if (typeof declared === 'string' && declared !== '') return resolve(directory, declared);
+    packageJson = JSON.parse(await readFile(join(directory, 'package.json'), 'utf8')) as typeof packageJson;
   } catch {
     // No or unreadable package.json: a plain recipe directory.
   }
-  return join(directory, RECIPE_FILE_NAME);
+  return declaredRecipeFile(directory, packageJson);
 }
 
 /** node_modules directories Node would search from `directory`, nearest first. */

@@ -7,6 +7,7 @@ import { normalizeRecipe } from '../recipe/normalize.js';
 import { lintRecipe } from '../lint/lint-recipe.js';
 import type { Plan } from '../plan/types.js';
 import { processTree } from '../check/process-tree.js';
+import { readProcessStatus, type ProcessStatus } from '../host/processes.js';
 import { JAILWRIGHT_CLI, makeJailParent, runCommand, type CommandResult } from './helpers.js';
 import { planSnapshot } from './plan-snapshot.js';
 
@@ -185,18 +186,20 @@ export function describeRecipe(recipeFile: string, options: DescribeRecipeOption
       for (const pid of pids) {
         // A child that exited since the listing (a per-connection process after check's probe session) is no
         // longer part of the service; the service itself must still be there.
-        let fields: string;
-        let rootLink: string;
+        let fields: ProcessStatus | undefined;
+        let rootLink: string | undefined;
         try {
-          fields = readFileSync(`/proc/${pid}/status`, 'utf8');
-          rootLink = readlinkSync(`/proc/${pid}/root`);
+          fields = readProcessStatus(pid);
+          rootLink = fields && readlinkSync(`/proc/${pid}/root`);
         } catch (error) {
-          if (pid !== status.servicePid && (error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-          throw error;
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
         }
-        const uids = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$/m.exec(fields)!.slice(1);
-        expect(uids.filter((uid) => uid === '0'), `process ${pid} has no root id (real, effective, saved, filesystem)`).toEqual([]);
-        expect(fields, `process ${pid} holds no capability`).toMatch(/^CapEff:\s+0+$/m);
+        if (!fields || rootLink === undefined) {
+          expect(pid, 'the service process itself is still running').not.toBe(status.servicePid);
+          continue;
+        }
+        expect(fields.uids.filter((uid) => uid === 0), `process ${pid} has no root id (real, effective, saved, filesystem)`).toEqual([]);
+        expect(fields.capabilities.effective, `process ${pid} holds no capability`).toBe(0n);
         expect(rootLink, `process ${pid} is rooted in the jail`).toBe(jail);
       }
       if (options.whileRunning) {

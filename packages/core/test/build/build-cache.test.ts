@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildJail } from '../../src/index.js';
-import { readCurrentGeneration } from '../../src/lifecycle/current-generation.js';
+import { readCurrentGeneration } from '../../src/apply/current-generation.js';
 import { explainSkipUnlessRoot, isRoot, jailwright, makeJailParent, writeRecipe } from '../support/root.js';
 
 explainSkipUnlessRoot('the build cache (host file digests and symbol verdicts shared by the builds of one host)');

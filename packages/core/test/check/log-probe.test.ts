@@ -1,8 +1,10 @@
+import { appendFileSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runProbe } from '../../src/check/index.js';
+import { runProbe, runProbes, waitFor } from '../../src/check/index.js';
 
 describe('log probe', () => {
   let root: string;
@@ -48,6 +50,36 @@ describe('log probe', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     await appendFile(file, 'ready again\n');
     expect(await fresh).toMatchObject({ ok: true, actual: 'ready again' });
+  });
+
+  it('with sinceStart in runProbes, counts the line another probe of the run causes at once, and no line written before', async () => {
+    const file = path.join(root, 'var/log/access.log');
+    await writeFile(file, 'connect (from an earlier run)\n');
+    // A server that logs each connection the moment it accepts it, before the client has even been answered.
+    const server = net.createServer((socket) => {
+      appendFileSync(file, 'connect\n');
+      socket.end();
+    });
+    const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
+    try {
+      const log = { type: 'log', file: '/var/log/access.log', pattern: '^connect$', sinceStart: true, timeoutMs: 2_000 } as const;
+      expect((await runProbe({ ...log, timeoutMs: 300 }, { root })).ok, 'the earlier run\'s line does not count').toBe(false);
+      const [tcp, seen] = await runProbes([{ type: 'tcp', port }, log], { root });
+      expect(tcp?.ok).toBe(true);
+      expect(seen).toMatchObject({ ok: true, actual: 'connect' });
+    } finally {
+      server.close();
+    }
+  });
+
+  it('with sinceStart in waitFor, counts a line written between two attempts', async () => {
+    const file = path.join(root, 'var/log/service.log');
+    await writeFile(file, 'ready (from the previous run)\n');
+    const waiting = waitFor({ type: 'log', file: '/var/log/service.log', pattern: '^ready$', sinceStart: true, timeoutMs: 200 }, { root }, { timeoutMs: 3_000, intervalMs: 300 });
+    // The first attempt gives up at 200 ms; the next starts at 500 ms.
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    await appendFile(file, 'ready\n');
+    expect(await waiting).toMatchObject({ ok: true, actual: 'ready', attempts: 2 });
   });
 
   it('says the file is missing', async () => {

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listDescendants, parseProcessIds, processTree, runProbe, waitFor } from '../../src/check/index.js';
+import { listDescendants, processTree, runProbe, waitFor } from '../../src/check/index.js';
 import { explainSkipUnlessRoot, isRoot, jailwright, makeJailParent, writeRecipe } from '../support/root.js';
 
 const SLEEPER_RECIPE = `specVersion: 1
@@ -47,14 +47,6 @@ function killStarted(): void {
 }
 
 afterAll(killStarted);
-
-describe('parseProcessIds', () => {
-  it('reads real, effective, saved and file-system ids from /proc/PID/status text', () => {
-    const status = 'Name:\tsleep\nUmask:\t0022\nUid:\t65534\t65534\t0\t65534\nGid:\t65534\t65534\t65534\t65534\nGroups:\t\n';
-    expect(parseProcessIds(status)).toEqual({ uid: [65534, 65534, 0, 65534], gid: [65534, 65534, 65534, 65534] });
-    expect(() => parseProcessIds('Name:\tx\n')).toThrow(/no Uid line/);
-  });
-});
 
 describe('processTree', () => {
   it('lists a process and its descendants from /proc, and nothing that has exited', async () => {

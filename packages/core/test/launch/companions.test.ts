@@ -1,4 +1,4 @@
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +31,9 @@ describe.skipIf(!isRoot)('launch.companions: a process outside the jail that sta
   let recipe: string;
   let root: string;
   const state = () => JSON.parse(readFileSync(path.join(parent, '.companion.jailwright/launch/state.json'), 'utf8')) as LaunchState;
+  const companion = (name: string) => state().companions?.find((entry) => entry.name === name);
+  /** Where the stubborn companion notes each SIGTERM it receives. */
+  const terms = () => path.join(parent, 'stubborn-terms');
 
   beforeAll(async () => {
     ({ parent, cleanup } = await makeJailParent());
@@ -38,7 +41,9 @@ describe.skipIf(!isRoot)('launch.companions: a process outside the jail that sta
     await writeFile(`${program}.c`, TEST_SERVICE_SOURCE);
     expect((await run('gcc', ['-O2', '-o', program, `${program}.c`])).stderr).toBe('');
     // The service is the launch tests' pausing program in the jail; the companion is a shell outside it that names the jail root it was
-    // given and starts a child of its own (as smtpfwdd starts the mailer), which must go when it goes.
+    // given and starts a child of its own (as smtpfwdd starts the mailer), which must go when it goes. The stubborn one notes each
+    // SIGTERM it gets in a file and carries on, so only SIGKILL ends it. The service takes 300 ms to stop: a SIGTERM sent to the
+    // companions again once it has gone would come well after the first, not merge with it.
     recipe = await writeRecipe(
       parent,
       'companion',
@@ -52,9 +57,11 @@ launch:
   mode: engine-chroot
   command: [/usr/sbin/test-service]
   user: ${ACCOUNT}
+  env: { TEST_SERVICE_STOP_DELAY_MS: "300" }
   stop: { timeoutSeconds: 3 }
   companions:
     - { name: watcher, command: [/bin/sh, -c, 'sleep 3601 & wait', watcher, "{root}"] }
+    - { name: stubborn, command: [/bin/sh, -c, 'trap "echo TERM >> $0" TERM; while :; do sleep 0.1; done', "${terms()}"] }
 syslog: { method: none }
 `,
     );
@@ -73,25 +80,24 @@ syslog: { method: none }
   it('runs on the host beside the jailed service with {root} filled in, and stop ends it and its children', async () => {
     const started = await jailwright('start', recipe, '--root', root);
     expect(started.code, started.stderr).toBe(0);
-    expect(await until(() => (state().companions?.length ?? 0) === 1, 5000)).toBe(true);
+    expect(await until(() => (state().companions?.length ?? 0) === 2, 5000)).toBe(true);
     const service = state().service!;
-    const companion = state().companions![0]!;
-    expect(companion.name).toBe('watcher');
-    expect(readlinkSync(`/proc/${companion.pid}/root`)).toBe('/');
+    const watcher = companion('watcher')!;
+    expect(readlinkSync(`/proc/${watcher.pid}/root`)).toBe('/');
     expect(readlinkSync(`/proc/${service.pid}/root`)).not.toBe('/');
     // setsid execs the command in place: the same pid, once exec has happened.
-    await until(() => commandLine(companion.pid).startsWith('/bin/sh'), 2000);
-    expect(commandLine(companion.pid)).toBe(`/bin/sh -c sleep 3601 & wait watcher ${readlinkSync(`/proc/${service.pid}/root`)}`);
-    await until(() => readFileSync(`/proc/${companion.pid}/task/${companion.pid}/children`, 'utf8').trim() !== '', 2000);
-    const grandchild = Number(readFileSync(`/proc/${companion.pid}/task/${companion.pid}/children`, 'utf8').trim());
+    await until(() => commandLine(watcher.pid).startsWith('/bin/sh'), 2000);
+    expect(commandLine(watcher.pid)).toBe(`/bin/sh -c sleep 3601 & wait watcher ${readlinkSync(`/proc/${service.pid}/root`)}`);
+    await until(() => readFileSync(`/proc/${watcher.pid}/task/${watcher.pid}/children`, 'utf8').trim() !== '', 2000);
+    const grandchild = Number(readFileSync(`/proc/${watcher.pid}/task/${watcher.pid}/children`, 'utf8').trim());
     // The shell forks, then the child execs sleep: until then the child still shows the shell's command line.
     await until(() => commandLine(grandchild) === 'sleep 3601', 2000);
     expect(commandLine(grandchild)).toBe('sleep 3601');
     const status = await jailwright('status', recipe, '--root', root);
-    expect(status.stdout).toContain(`companion watcher pid ${companion.pid}, outside the jail`);
+    expect(status.stdout).toContain(`companion watcher pid ${watcher.pid}, outside the jail`);
 
     expect((await jailwright('stop', recipe, '--root', root)).code).toBe(0);
-    expect(alive(companion.pid)).toBe(false);
+    expect(alive(watcher.pid)).toBe(false);
     expect(alive(grandchild)).toBe(false);
     expect(alive(service.pid)).toBe(false);
     expect(state().companions).toBeUndefined();
@@ -99,10 +105,24 @@ syslog: { method: none }
 
   it('goes when the service dies on its own', async () => {
     expect((await jailwright('start', recipe, '--root', root)).code).toBe(0);
-    expect(await until(() => (state().companions?.length ?? 0) === 1, 5000)).toBe(true);
-    const companion = state().companions![0]!;
+    expect(await until(() => (state().companions?.length ?? 0) === 2, 5000)).toBe(true);
+    const [watcher, stubborn] = [companion('watcher')!, companion('stubborn')!];
     process.kill(state().service!.pid, 'SIGKILL');
-    expect(await until(() => !alive(companion.pid), 5000), 'the companion outlived its service').toBe(true);
+    expect(await until(() => !alive(watcher.pid), 5000), 'the companion outlived its service').toBe(true);
+    // The stubborn one outlives SIGTERM: SIGKILL ends it launch.stop.timeoutSeconds (3 s) later.
+    expect(await until(() => !alive(stubborn.pid), 8000), 'the stubborn companion outlived its service').toBe(true);
     expect(await until(() => state().status === 'crashed', 5000)).toBe(true);
+  });
+
+  it('stop sends each companion SIGTERM once, and ends one that ignores it with SIGKILL', async () => {
+    rmSync(terms(), { force: true });
+    expect((await jailwright('start', recipe, '--root', root)).code).toBe(0);
+    expect(await until(() => (state().companions?.length ?? 0) === 2, 5000)).toBe(true);
+    const stubborn = companion('stubborn')!;
+    // The shell has set its trap once it runs its loop's sleep.
+    expect(await until(() => readFileSync(`/proc/${stubborn.pid}/task/${stubborn.pid}/children`, 'utf8').trim() !== '', 2000)).toBe(true);
+    expect((await jailwright('stop', recipe, '--root', root)).code).toBe(0);
+    expect(alive(stubborn.pid)).toBe(false);
+    expect(readFileSync(terms(), 'utf8')).toBe('TERM\n');
   });
 });

@@ -4,7 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { LaunchState } from '../../src/index.js';
 
 /**
- * The test service: pauses until SIGTERM (then exits 0). With `--chroot DIR UID GID` it first chroots
+ * The test service: pauses until SIGTERM (then exits 0, after TEST_SERVICE_STOP_DELAY_MS milliseconds when
+ * that is set, as a service that takes a while to shut down). With `--chroot DIR UID GID` it first chroots
  * itself and drops to UID/GID with no supplementary groups, like `named -u -t`, and fails if it could
  * become root again.
  */
@@ -14,9 +15,18 @@ export const TEST_SERVICE_SOURCE = String.raw`
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
-static void on_term(int sig) { (void)sig; _exit(0); }
+static long stop_delay_ms;
+static void on_term(int sig) {
+  (void)sig;
+  struct timespec delay = { stop_delay_ms / 1000, (stop_delay_ms % 1000) * 1000000 };
+  if (stop_delay_ms > 0) nanosleep(&delay, NULL);
+  _exit(0);
+}
 int main(int argc, char **argv) {
+  const char *delay = getenv("TEST_SERVICE_STOP_DELAY_MS");
+  if (delay) stop_delay_ms = atol(delay);
   signal(SIGTERM, on_term);
   if (argc >= 5 && strcmp(argv[1], "--chroot") == 0) {
     if (chroot(argv[2]) != 0 || chdir("/") != 0) { perror("chroot"); return 111; }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildJail, compareWithManifest, updateJail, type Manifest } from '../../src/index.js';
 import { explainSkipUnlessRoot, isRoot, makeJailParent, writeRecipe } from '../support/root.js';
-import { readCurrentGeneration } from '../../src/lifecycle/current-generation.js';
+import { readCurrentGeneration } from '../../src/apply/current-generation.js';
 import { HostLibrary } from './host-library.js';
 
 explainSkipUnlessRoot('a rebuild reusing the previous generation\'s hashes of unchanged host files (gcc, ld.so.conf.d, ldconfig)');

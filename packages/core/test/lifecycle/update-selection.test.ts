@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildJail, updateJail } from '../../src/index.js';
-import { readCurrentGeneration } from '../../src/lifecycle/current-generation.js';
+import { readCurrentGeneration } from '../../src/apply/current-generation.js';
 import { explainSkipUnlessRoot, isRoot, makeJailParent, writeRecipe } from '../support/root.js';
 
 explainSkipUnlessRoot('update keeping the variant and options a jail was built with');

@@ -1,7 +1,7 @@
 import { realpath } from 'node:fs/promises';
-import { currentJail, jailLayout, type JailLayout, manifestPath } from '../apply/jail-layout.js';
-import { type Manifest, readManifest } from '../apply/manifest.js';
 import { ExitCode, JailwrightError } from '../errors.js';
+import { currentJail, generationManifestPath, jailLayout, type JailLayout, manifestPath } from './jail-layout.js';
+import { type Manifest, readManifest } from './manifest.js';
 
 /** The generation a jail root points at now, with its manifest. */
 export interface CurrentGeneration {
@@ -31,4 +31,23 @@ export async function readCurrentGeneration(root: string): Promise<CurrentGenera
     });
   }
   return { layout, generation: current.generation, directory: await realpath(current.directory), manifestPath: file, manifest };
+}
+
+/** The jail's current generation, or undefined when `root` holds none that can be read (for commands that go on without one). */
+export async function findCurrentGeneration(root: string): Promise<CurrentGeneration | undefined> {
+  return readCurrentGeneration(root).catch(() => undefined);
+}
+
+/** The manifest of the tree at `path` (a jail root, or a generation directory itself), when jailwright built it. */
+export async function readTreeManifest(path: string): Promise<Manifest | undefined> {
+  const directory = await realpath(path).catch(() => undefined);
+  const file = directory === undefined ? undefined : generationManifestPath(directory);
+  return file === undefined ? undefined : readManifest(file);
+}
+
+/** The recipe file a manifest names, when it is still there. */
+export async function builtRecipeFile(manifest: Manifest | undefined): Promise<string | undefined> {
+  const recipeFile = manifest?.recipeFile;
+  if (!recipeFile) return undefined;
+  return (await realpath(recipeFile).catch(() => undefined)) ? recipeFile : undefined;
 }
