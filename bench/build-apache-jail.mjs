@@ -143,9 +143,9 @@ function checkPrerequisites(options) {
 
 const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
 
-function timedProcess(label, command, args, check) {
+function timedProcess(label, command, args, check, env) {
   const start = nowMs();
-  const result = run(command, args);
+  const result = run(command, args, env ? { env: { ...process.env, ...env } } : {});
   const ms = nowMs() - start;
   if (result.error || result.status !== 0) {
     throw new BenchError(`${label} failed (exit ${result.status ?? result.error?.code}): ${command} ${args.slice(0, 6).join(' ')} ...\n${(result.stderr || result.stdout || '').slice(-2000)}`);
@@ -248,6 +248,12 @@ async function main() {
     rmSync(path, { recursive: true, force: true });
   };
 
+  // The build cache (what builds learned about host files: their sha256 by stamp, the symbol check's verdict by
+  // jail content) of this run: filled by the warm-up round, as any earlier build on a host fills the host's.
+  // The "first build" rows give each build an empty one of its own instead.
+  process.env.JAILWRIGHT_BUILD_CACHE = join(temp, 'build-cache');
+  const emptyBuildCache = () => join(freshDirectory('empty-cache'), 'build-cache');
+
   try {
     const recipe = join(temp, 'recipe.yaml');
     writeFileSync(recipe, recipeYaml('apache-bench', files, []));
@@ -281,6 +287,10 @@ async function main() {
             if (!/up to date: nothing changed/.test(out)) throw new BenchError(`jailwright rebuild of an unchanged recipe was not a no-op:\n${out}`);
           }));
           outputs.jailwright = realpathSync(root);
+          const first = join(freshDirectory('jw-cli-first'), 'jail');
+          keep('cliColdFirst', timedProcess('jailwright build (empty build cache)', process.execPath, [CLI, 'build', recipe, '--root', first, ...linkArgs], (out) => {
+            if (!/^built /m.test(out)) throw new BenchError(`jailwright cold build (empty build cache) did not build:\n${out}`);
+          }, { JAILWRIGHT_BUILD_CACHE: emptyBuildCache() }));
           keep('cliAudit', timedProcess('jailwright audit', process.execPath, [CLI, 'audit', root, '--fail-on', 'critical']));
           // Reference only: the kernel-side floor for copying the same bytes (cp uses copy_file_range).
           const floor = join(freshDirectory('cp-floor'), 'jail');
@@ -295,6 +305,15 @@ async function main() {
           if (noop.value.result?.changed !== false) throw new BenchError('in-process jailwright rebuild of an unchanged recipe was not a no-op');
           keep('engineNoop', noop.ms);
           outputs.jailwrightEngine = realpathSync(root);
+          const shared = process.env.JAILWRIGHT_BUILD_CACHE;
+          process.env.JAILWRIGHT_BUILD_CACHE = emptyBuildCache();
+          try {
+            const first = await timedCall(() => buildJail({ recipe, root: join(freshDirectory('jw-engine-first'), 'jail'), link: options.link, audit: false }));
+            if (!first.value.result?.changed) throw new BenchError('in-process jailwright cold build (empty build cache) did not build');
+            keep('engineColdFirst', first.ms);
+          } finally {
+            process.env.JAILWRIGHT_BUILD_CACHE = shared;
+          }
         },
         jkCp: () => {
           const jail = join(freshDirectory('jk_cp'), 'jail');
@@ -369,11 +388,14 @@ async function main() {
       cliColdOverLddtree: median('cliCold') / median('lddtree'),
       engineColdOverJkCp: median('engineCold') / median('jkCp'),
       engineColdOverLddtree: median('engineCold') / median('lddtree'),
+      cliColdFirstOverJkCp: median('cliColdFirst') / median('jkCp'),
+      engineColdFirstOverJkCp: median('engineColdFirst') / median('jkCp'),
       cliNoopOverCliCold: median('cliNoop') / median('cliCold'),
       engineNoopOverEngineCold: median('engineNoop') / median('engineCold'),
     };
     const targets = {
       coldVsJkCp: { target: TARGET_COLD_VS_JKCP, cli: ratios.cliColdOverJkCp, engine: ratios.engineColdOverJkCp, metByCli: ratios.cliColdOverJkCp <= TARGET_COLD_VS_JKCP, metByEngine: ratios.engineColdOverJkCp <= TARGET_COLD_VS_JKCP },
+      firstColdVsJkCp: { target: TARGET_COLD_VS_JKCP, cli: ratios.cliColdFirstOverJkCp, engine: ratios.engineColdFirstOverJkCp, metByCli: ratios.cliColdFirstOverJkCp <= TARGET_COLD_VS_JKCP, metByEngine: ratios.engineColdFirstOverJkCp <= TARGET_COLD_VS_JKCP },
       noopVsCold: { target: TARGET_NOOP_VS_COLD, cli: ratios.cliNoopOverCliCold, engine: ratios.engineNoopOverEngineCold, metByCli: ratios.cliNoopOverCliCold <= TARGET_NOOP_VS_COLD, metByEngine: ratios.engineNoopOverEngineCold <= TARGET_NOOP_VS_COLD },
     };
 
@@ -429,12 +451,14 @@ function formatReport(report) {
   lines.push(`  ${'measurement'.padEnd(44)} ${'median'.padStart(11)}   ${'min – max'.padEnd(23)}`);
   lines.push('  wall time of the whole process (spawn to exit):');
   row('jailwright build, cold (CLI)', 'cliCold');
+  row('  the same, empty build cache (CLI)', 'cliColdFirst', "(a host's first build)");
   row('jailwright build, no-op rebuild (CLI)', 'cliNoop');
   row('jk_cp -j DIR FILES', 'jkCp', report.options.link === 'hard' ? '(-k -f)' : '(-f)');
   row('lddtree --copy-to-tree DIR FILES', 'lddtree');
   row('jailwright build, cold, include: [base] (CLI)', 'cliColdBase', '(not in ratios)');
   lines.push('  in-process engine time (await buildJail(...), no Node startup):');
   row('jailwright buildJail, cold', 'engineCold');
+  row('  the same, empty build cache', 'engineColdFirst', "(a host's first build)");
   row('jailwright buildJail, no-op rebuild', 'engineNoop');
   lines.push('  fixed costs included in the process times above:');
   row('node -e 0 (bare Node startup)', 'nodeStartup');
@@ -448,6 +472,7 @@ function formatReport(report) {
   const r = report.ratios;
   lines.push('  ratios of medians:');
   lines.push(`    jailwright cold / jk_cp      ${x(r.cliColdOverJkCp).padStart(8)} (CLI wall)   ${x(r.engineColdOverJkCp).padStart(8)} (engine in-process vs jk_cp wall)`);
+  lines.push(`      empty build cache          ${x(r.cliColdFirstOverJkCp).padStart(8)} (CLI wall)   ${x(r.engineColdFirstOverJkCp).padStart(8)} (engine in-process vs jk_cp wall)`);
   lines.push(`    jailwright cold / lddtree    ${x(r.cliColdOverLddtree).padStart(8)} (CLI wall)   ${x(r.engineColdOverLddtree).padStart(8)} (engine in-process vs lddtree wall)`);
   lines.push(`    no-op / jailwright cold      ${x(r.cliNoopOverCliCold).padStart(8)} (CLI wall)   ${x(r.engineNoopOverEngineCold).padStart(8)} (engine in-process)`);
   lines.push('');
@@ -455,6 +480,7 @@ function formatReport(report) {
     `    ${label} ≤ ${target.target}×: CLI ${x(target.cli)} ${target.metByCli ? 'MET' : 'NOT MET'}; engine in-process ${x(target.engine)} ${target.metByEngine ? 'MET' : 'NOT MET'}`;
   lines.push('  targets:');
   lines.push(verdict(report.targets.coldVsJkCp, 'cold build / jk_cp      '));
+  lines.push(verdict(report.targets.firstColdVsJkCp, '  empty build cache     '));
   lines.push(verdict(report.targets.noopVsCold, 'no-op rebuild / cold   '));
   lines.push('');
   lines.push('  what each tool put in its jail (last round; not following symlinks):');

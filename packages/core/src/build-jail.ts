@@ -29,6 +29,12 @@ export interface BuildJailOptions {
   /** Audit a new generation when it is built (default true), failing at this severity (default high). */
   audit?: boolean | undefined;
   auditFailOn?: AuditSeverity | undefined;
+  /**
+   * Trust what earlier builds recorded about host files that are provably unchanged (default true): their
+   * sha256 (previous manifest, the build cache) and a clean symbol check of the same jail content. False
+   * reads and hashes every host file and runs the whole symbol check.
+   */
+  cache?: boolean | undefined;
   /** Look for undefined symbols no object in a new generation defines (default true). */
   symbols?: boolean | undefined;
   /** Keep the previous generation after the swap, for a rollback (see applyPlan). */
@@ -142,6 +148,7 @@ export async function buildJail(options: BuildJailOptions): Promise<BuildJailOut
     onProgress: options.onProgress,
     onWait: options.onWait,
     keepPrevious: options.keepPrevious,
+    reuseDigests: options.cache !== false,
   });
   // The registry of this host's jails (jailwright list); a registry that cannot be written never fails a build.
   const { registerJail } = await import('./lifecycle/registry.js');
@@ -149,11 +156,18 @@ export async function buildJail(options: BuildJailOptions): Promise<BuildJailOut
   const outcome: BuildJailOutcome = { recipeFile, recipeName: recipe.name, root, plan, createdAccounts, result };
   if (!result.changed) return outcome;
   if (options.audit !== false) outcome.audit = await auditBuiltJail(root, recipe, recipeFile, link, options);
-  if (options.symbols !== false) {
-    const { findMissingSymbols } = await import('./trace/missing-symbols.js');
-    outcome.symbols = await findMissingSymbols(root);
-  }
+  if (options.symbols !== false) outcome.symbols = await checkBuiltSymbols(root, result, options.cache !== false);
   return outcome;
+}
+
+/**
+ * The article's nm loop over a new generation. A first build holds exactly its manifest, whose content digest
+ * can answer from the build cache; a rebuild may carry service data the manifest does not list, so it reads all.
+ */
+async function checkBuiltSymbols(root: string, result: ApplyResult, cache: boolean): Promise<MissingSymbolsReport> {
+  const [{ findMissingSymbols, findMissingSymbolsOfBuild }, { readManifest }] = await Promise.all([import('./trace/missing-symbols.js'), import('./apply/manifest.js')]);
+  const manifest = cache && result.previousGeneration === undefined ? await readManifest(result.manifestPath) : undefined;
+  return manifest ? findMissingSymbolsOfBuild(root, manifest.entries) : findMissingSymbols(root);
 }
 
 /** The recipe's bytes and, when it was compiled from source, the compile record: a new compile rebuilds the jail. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, futimesSync, lstatSync, openSync } from 'node:fs';
 import { chmod, chown, copyFile as kernelCopy, lchown, link, lstat, mkdir, open, readdir, readFile, realpath, rename, rm, rmdir, symlink, unlink, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { execFile } from 'node:child_process';
@@ -26,8 +26,8 @@ import {
   type ManifestEntry,
   planDigest,
   readManifest,
-  recordedLstatStamps,
 } from './manifest.js';
+import { copiedContentUnchanged, type KnownContent, knownContents, readHostDigests, rememberHostDigests } from './host-digests.js';
 import { assertRoot, assertSafeParents } from './root-safety.js';
 import { carriedDataDirectories } from './service-data.js';
 
@@ -47,6 +47,8 @@ export interface ApplyOptions {
   onWait?: (holderPid: number) => void;
   /** Keep the previous generation after the swap (until the next build), so `rollBack` can return to it. */
   keepPrevious?: boolean | undefined;
+  /** Take the sha256 of provably unchanged host files from earlier builds (default true); false reads and hashes all. */
+  reuseDigests?: boolean | undefined;
 }
 
 /** What a build did. */
@@ -89,8 +91,9 @@ export async function applyPlan(plan: Plan, root: string, options: ApplyOptions)
     const previousManifest = previous ? await readManifest(manifestPath(layout, previous.generation)) : undefined;
     if (previous && !options.force) {
       const manifest = previousManifest;
-      if (manifest?.planDigest === digest && jailMatchesStamps(previous.directory, manifest)) {
+      if (manifest?.planDigest === digest && jailMatchesStamps(previous.directory, manifest) && (await copiedContentUnchanged(manifest))) {
         // Same jail from changed inputs (a file touched, not changed): remember the new stamps for the fast check.
+        // (The plan digest holds each source's size and mtime, not its content: a file rewritten with both put back is hashed.)
         await writeManifest(manifestPath(layout, previous.generation), { ...manifest, inputs: options.inputs });
         return {
           changed: false,
@@ -105,7 +108,9 @@ export async function applyPlan(plan: Plan, root: string, options: ApplyOptions)
     }
     const generation = generationName((previous ? (generationNumber(previous.generation) ?? 0) : 0) + 1);
     const staging = posix.join(layout.state, `staging-${process.pid}`);
-    const known = previousManifest ? knownContents(previousManifest) : new Map<string, KnownContent>();
+    // What earlier builds hashed: this host's record, then the previous generation's manifest.
+    const known =
+      options.reuseDigests === false ? new Map<string, KnownContent>() : new Map([...(await readHostDigests()), ...(previousManifest ? knownContents(previousManifest) : [])]);
     const { entries, bytesCopied } = await buildTree(staging, plan.operations, known, options.onProgress);
     if (previous) await carryServiceData(previous.directory, staging, entries);
     const manifest: Manifest = {
@@ -124,6 +129,7 @@ export async function applyPlan(plan: Plan, root: string, options: ApplyOptions)
     await rename(staging, generationDirectory);
     const manifestFile = manifestPath(layout, generation);
     await writeManifest(manifestFile, manifest);
+    await rememberHostDigests(manifest);
     await swapRoot(layout, generation, current.kind === 'empty-directory');
     // A service still running in the previous tree keeps it; a later build removes it once the service is gone.
     if (previous && !pinned.has(previous.generation) && !options.keepPrevious) await removeGeneration(layout, previous.generation);
@@ -309,7 +315,7 @@ async function buildTree(
     const target = posix.join(staging, operation.path);
     const result = await createEntry(target, operation, known);
     bytesCopied += result.bytes;
-    entries.set(operation.path, { ...result.entry, jail: jailStamp(await lstat(target)) });
+    entries.set(operation.path, { ...result.entry, jail: jailStamp(lstatSync(target)) });
     report();
   });
   // Deepest first, so a directory's own mode never blocks finishing the ones inside it.
@@ -374,31 +380,8 @@ async function createEntry(
 }
 
 /**
- * A host file the previous generation copied, with the sha256 and size its manifest recorded and the
- * host file's full stamp (inode, size, mtime, ctime, mode, owner) taken before that build read it.
- */
-interface KnownContent {
-  source: CopyFile['source'];
-  stamp: string;
-  size: number;
-  sha256: string;
-}
-
-/** The host files of the previous generation whose content its manifest records, by host path. */
-function knownContents(manifest: Manifest): Map<string, KnownContent> {
-  const stamps = recordedLstatStamps(manifest);
-  const known = new Map<string, KnownContent>();
-  for (const entry of manifest.entries) {
-    const stamp = entry.source && stamps.get(entry.source.path);
-    if (entry.type !== 'file' || !entry.source || !stamp || entry.sha256 === undefined || entry.size === undefined) continue;
-    known.set(entry.source.path, { source: entry.source, stamp, size: entry.size, sha256: entry.sha256 });
-  }
-  return known;
-}
-
-/**
- * The previous build's sha256 of this host file, when the file is provably the one it read: the plan saw
- * the same source, and its stamp now is the one recorded before the previous build read it (ctime moves on
+ * An earlier build's sha256 of this host file, when the file is provably the one it read: the plan saw
+ * the same source, and its stamp now is the one recorded before that build read it (ctime moves on
  * any write and cannot be set back). Undefined otherwise, and the file is read and hashed as in a cold build.
  */
 function unchangedContent(operation: CopyFile, known: KnownContent | undefined): KnownContent | undefined {
@@ -426,11 +409,11 @@ async function copyFile(target: string, operation: CopyFile, previous: KnownCont
     }
   }
   if (known) {
-    // An unchanged host file the previous build hashed: a kernel copy, no read into JS, no hash. The stamp is
+    // An unchanged host file an earlier build hashed: a kernel copy, no read into JS, no hash. The stamp is
     // checked again after the copy, so a file changed while it was being copied is read and hashed instead.
     await kernelCopy(source.path, target, constants.COPYFILE_EXCL);
     if (stampOf(source.path, 'lstat') === known.stamp) {
-      await settleCopy(target, operation, source.mtimeMs / 1000);
+      settleCopy(target, operation, source.mtimeMs / 1000);
       return { entry: { ...entry, size: known.size, sha256: known.sha256 }, bytes: known.size };
     }
     await unlink(target);
@@ -455,15 +438,19 @@ async function writeNewFile(target: string, content: Buffer, operation: CopyFile
   }
 }
 
-/** Gives a file this build just created (never through a symlink) its owner, then its mode, then its mtime. */
-async function settleCopy(target: string, operation: CopyFile, mtimeSeconds: number): Promise<void> {
-  const handle = await open(target, constants.O_WRONLY | constants.O_NOFOLLOW);
+/**
+ * Gives a file this build just created (never through a symlink) its owner, then its mode, then its mtime.
+ * Synchronous on purpose: four quick syscalls on the main thread cost less than four trips through libuv's
+ * thread pool, which the copies themselves keep busy.
+ */
+function settleCopy(target: string, operation: CopyFile, mtimeSeconds: number): void {
+  const descriptor = openSync(target, constants.O_WRONLY | constants.O_NOFOLLOW);
   try {
-    await handle.chown(operation.uid, operation.gid);
-    await handle.chmod(operation.mode);
-    await handle.utimes(mtimeSeconds, mtimeSeconds);
+    fchownSync(descriptor, operation.uid, operation.gid);
+    fchmodSync(descriptor, operation.mode);
+    futimesSync(descriptor, mtimeSeconds, mtimeSeconds);
   } finally {
-    await handle.close();
+    closeSync(descriptor);
   }
 }
 

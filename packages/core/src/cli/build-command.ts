@@ -15,6 +15,7 @@ interface BuildCommandOptions {
   audit: boolean;
   auditFailOn?: 'critical' | 'high' | 'medium';
   allowMissingSymbols?: boolean;
+  cache: boolean;
   variant?: string;
   option: Record<string, string>;
 }
@@ -45,6 +46,10 @@ export function registerBuildCommand(program: Command): void {
       collectOption,
       {},
     )
+    .option(
+      '--no-cache',
+      'read and hash every host file and run the whole symbol check, instead of trusting what earlier builds recorded about unchanged files (the build cache, JAILWRIGHT_BUILD_CACHE, default /var/cache/jailwright/build)',
+    )
     .addOption(allowMissingSymbolsOption())
     .addHelpText(
       'after',
@@ -71,6 +76,7 @@ Examples:
         auditFailOn: options.auditFailOn,
         variant: options.variant,
         options: options.option,
+        cache: options.cache,
       });
       if (outcome.audit && !outcome.audit.verdict.passed) process.exitCode = ExitCode.findings;
       const symbolsVerdict = await missingSymbolsVerdict(outcome.symbols, options.allowMissingSymbols);

@@ -73,9 +73,12 @@ export async function updateJail(root: string, options: UpdateOptions = {}): Pro
       hint: `Build it again from its recipe: jailwright build <recipe> --root ${current.layout.root}`,
     });
   }
+  // The variant and option values the jail was built with: an update rebuilds that jail, not the recipe's top level.
+  const selection = current.manifest.inputs?.selection;
+  const chosen = { variant: selection?.variant, options: selection?.options };
   if (options.restart) {
     const { loadRecipe } = await import('../recipe/load.js');
-    if (!(await loadRecipe(recipeFile)).recipe.launch) {
+    if (!(await loadRecipe(recipeFile, selection)).recipe.launch) {
       throw new JailwrightError(`--restart: the recipe ${recipeFile} has no launch section, so there is no service to restart`, {
         hint: `Run jailwright update ${current.layout.root} without --restart.`,
       });
@@ -84,10 +87,10 @@ export async function updateJail(root: string, options: UpdateOptions = {}): Pro
   const link = current.manifest.inputs?.link ?? undefined;
   const base = { schemaVersion: 1 as const, root: current.layout.root, recipe: current.manifest.recipe, recipeFile, previousGeneration: current.generation };
   if (options.dryRun) {
-    const { plan } = await buildJail({ recipe: recipeFile, root, dryRun: true, link });
+    const { plan } = await buildJail({ recipe: recipeFile, root, dryRun: true, link, ...chosen });
     return { ...base, dryRun: true, generation: current.generation, changes: diffStates(manifestStates(current.manifest), await planStates(plan as Plan)) };
   }
-  const outcome = await buildJail({ recipe: recipeFile, root, link, keepPrevious: true, onProgress: options.onProgress });
+  const outcome = await buildJail({ recipe: recipeFile, root, link, keepPrevious: true, onProgress: options.onProgress, ...chosen });
   const result = outcome.result!;
   const after = result.changed ? await readCurrentGeneration(root) : current;
   const report: UpdateReport = {

@@ -5,9 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { posix } from 'node:path';
 import { execa } from 'execa';
+import { cacheDirectory } from '../cache-directory.js';
 import { ExitCode, JailwrightError } from '../errors.js';
 
 /** One helper program: its C source, the stem of its file name, and what to say when it cannot be compiled. */
@@ -21,10 +21,9 @@ export interface HelperProgram {
   withoutCompiler: string;
 }
 
-/** The default cache for compiled helpers: root's under /var/cache, a user's under ~/.cache. */
+/** The default cache for compiled helpers: jailwright's cache directory (root's under /var/cache, a user's under ~/.cache). */
 export function defaultHelperDirectory(): string {
-  if (process.getuid?.() === 0) return '/var/cache/jailwright';
-  return posix.join(process.env.XDG_CACHE_HOME ?? posix.join(homedir(), '.cache'), 'jailwright');
+  return cacheDirectory();
 }
 
 /** The helper's path for its current source. */

@@ -3,8 +3,11 @@
  * version, e.g. GLIBC_2.34) that an object in the jail needs and no object in the jail defines, with the
  * host libraries that would define it.
  */
-import { lstat, readdir, realpath } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { lstat, readdir, readFile, realpath, rename, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
+import { buildCacheDirectory, privateDirectory } from '../cache-directory.js';
+import { ENGINE_VERSION } from '../version.js';
 import { readDynamicSymbols, readElf, type DynamicSymbol } from '../host/elf-file.js';
 import { isElf } from '../host/library-resolver.js';
 import { loadLdCache } from '../host/ld-so-cache.js';
@@ -72,31 +75,34 @@ const key = (name: string, version: string | undefined) => (version === undefine
 export async function findMissingSymbols(root: string, options: MissingSymbolsOptions = {}): Promise<MissingSymbolsReport> {
   const directory = await realpath(root);
   const files = await jailElfFiles(directory);
+  const objects = await readObjects(directory, files);
+  // First what the jail defines, then only the references it leaves undefined: most references are met,
+  // and recording every one (with who needs it) only to drop it again was most of the check's time.
   const defined = new Set<string>();
   const definedNames = new Set<string>();
   const versionsBySoname = new Map<string, { path: string; versions: Set<string> }>();
-  const references = new Map<string, MissingSymbol>();
-  const needs = new Map<string, MissingVersion>();
-  for (const file of files) {
-    const host = posix.join(directory, file);
-    const [elf, symbols] = await Promise.all([readElf(host).catch(() => undefined), readDynamicSymbols(host).catch(() => undefined)]);
-    if (!elf || !symbols) continue;
+  for (const { file, soname, symbols } of objects) {
     const versions = new Set<string>();
     for (const symbol of symbols) {
-      if (symbol.defined) {
-        defined.add(key(symbol.name, symbol.version));
-        definedNames.add(symbol.name);
-        if (symbol.version) versions.add(symbol.version);
-      }
+      if (!symbol.defined) continue;
+      defined.add(key(symbol.name, symbol.version));
+      definedNames.add(symbol.name);
+      if (symbol.version) versions.add(symbol.version);
     }
-    for (const name of [elf.soname, posix.basename(file)]) if (name && !versionsBySoname.has(name)) versionsBySoname.set(name, { path: file, versions });
+    for (const name of [soname, posix.basename(file)]) if (name && !versionsBySoname.has(name)) versionsBySoname.set(name, { path: file, versions });
+  }
+  const references = new Map<string, MissingSymbol>();
+  const needs = new Map<string, { version: string; file: string; neededBy: string[] }>();
+  for (const { file, symbols } of objects) {
     for (const symbol of symbols) {
       if (symbol.defined || symbol.binding !== 'GLOBAL') continue;
-      const id = key(symbol.name, symbol.version);
-      const entry = references.get(id) ?? { symbol: symbol.name, version: symbol.version, versionFile: symbol.versionFile, neededBy: [], providers: [] };
-      entry.neededBy.push(file);
-      references.set(id, entry);
-      if (symbol.version && symbol.versionFile) {
+      if (!(symbol.version ? defined.has(key(symbol.name, symbol.version)) : definedNames.has(symbol.name))) {
+        const id = key(symbol.name, symbol.version);
+        const entry = references.get(id) ?? { symbol: symbol.name, version: symbol.version, versionFile: symbol.versionFile, neededBy: [], providers: [] };
+        entry.neededBy.push(file);
+        references.set(id, entry);
+      }
+      if (symbol.version && symbol.versionFile && !versionsBySoname.get(symbol.versionFile)?.versions.has(symbol.version)) {
         const needKey = `${symbol.versionFile}\0${symbol.version}`;
         const need = needs.get(needKey) ?? { version: symbol.version, file: symbol.versionFile, neededBy: [] };
         if (!need.neededBy.includes(file)) need.neededBy.push(file);
@@ -104,15 +110,60 @@ export async function findMissingSymbols(root: string, options: MissingSymbolsOp
       }
     }
   }
-  const missing = [...references.values()].filter((entry) => !(entry.version ? defined.has(key(entry.symbol, entry.version)) : definedNames.has(entry.symbol)));
-  const missingVersions = [...needs.values()].flatMap((need) => {
-    const owner = versionsBySoname.get(need.file);
-    if (owner?.versions.has(need.version)) return [];
-    return [{ ...need, inJail: owner?.path }];
-  });
+  const missing = [...references.values()];
+  const missingVersions = [...needs.values()].map((need) => ({ ...need, inJail: versionsBySoname.get(need.file)?.path }));
   if (missing.length > 0 && !options.noProviders) await findProviders(missing, options.searchDirectories ?? []);
   missing.sort((a, b) => a.symbol.localeCompare(b.symbol));
   return { root, objects: files.length, missing, missingVersions };
+}
+
+/** The soname and dynamic symbols of each ELF file (read a few at a time), in the order of `files`; unreadable ones left out. */
+async function readObjects(directory: string, files: readonly string[]): Promise<{ file: string; soname: string | undefined; symbols: DynamicSymbol[] }[]> {
+  const read = new Array<{ file: string; soname: string | undefined; symbols: DynamicSymbol[] } | undefined>(files.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < files.length) {
+      const index = next++;
+      const file = files[index] as string;
+      const host = posix.join(directory, file);
+      const [elf, symbols] = await Promise.all([readElf(host).catch(() => undefined), readDynamicSymbols(host).catch(() => undefined)]);
+      if (elf && symbols) read[index] = { file, soname: elf.soname, symbols };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, files.length) }, worker));
+  return read.filter((object) => object !== undefined);
+}
+
+/** A path of a jail as its manifest records it: what the symbol check's verdict depends on. */
+export interface JailContentEntry {
+  path: string;
+  type: string;
+  sha256?: string | undefined;
+  target?: string | undefined;
+}
+
+/**
+ * The symbol check of a jail a build has just made, holding exactly the paths `entries` lists. The verdict
+ * depends only on those paths and their content, so a clean one is kept in the build cache under a digest
+ * of both (and of the engine version): building the same jail again, into another root, does not read every
+ * object's symbol tables again. A verdict with missing symbols is never cached (its host providers can change).
+ */
+export async function findMissingSymbolsOfBuild(root: string, entries: readonly JailContentEntry[]): Promise<MissingSymbolsReport> {
+  const directory = await privateDirectory(posix.join(buildCacheDirectory(), 'symbols'));
+  const digest = createHash('sha256').update(`${ENGINE_VERSION}\n`);
+  for (const entry of [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+    if (entry.type === 'file' || entry.type === 'symlink') digest.update(`${entry.type}\0${entry.path}\0${entry.sha256 ?? ''}\0${entry.target ?? ''}\n`);
+  }
+  const file = directory && posix.join(directory, `${digest.digest('hex')}.json`);
+  const cached = file ? await readFile(file, 'utf8').then((text) => JSON.parse(text) as { objects?: unknown }, () => undefined) : undefined;
+  if (typeof cached?.objects === 'number') return { root, objects: cached.objects, missing: [], missingVersions: [] };
+  const report = await findMissingSymbols(root);
+  if (file && report.missing.length === 0 && report.missingVersions.length === 0) {
+    await writeFile(`${file}.${process.pid}.tmp`, JSON.stringify({ objects: report.objects }), { mode: 0o600 })
+      .then(() => rename(`${file}.${process.pid}.tmp`, file))
+      .catch(() => undefined);
+  }
+  return report;
 }
 
 /** Reads the dynamic symbols of candidate host libraries (given directories first, then ld.so.cache) until every missing symbol has its providers. */

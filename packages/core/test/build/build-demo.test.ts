@@ -233,6 +233,13 @@ jail:
     expect((await build()).changed).toBe(true);
     expect((await stat(path.join(root, source))).mtimeMs).toBe(touched.getTime());
 
+    // Rewritten in place with its size and mtime put back: only its ctime shows it, and it is copied in.
+    await writeFile(source, 'hiya!\n');
+    await utimes(source, touched, touched);
+    expect((await build()).changed).toBe(true);
+    expect(await readFile(path.join(root, source), 'utf8')).toBe('hiya!\n');
+    expect((await build()).changed).toBe(false);
+
     // A directory the plan walked through changed (a new unrelated file): planned again, found identical, kept.
     const generation = await readlink(root);
     await writeFile(path.join(parent, 'unrelated.txt'), 'x');

@@ -1,0 +1,129 @@
+import { createHash } from 'node:crypto';
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildJail } from '../../src/index.js';
+import { readCurrentGeneration } from '../../src/apply/current-generation.js';
+import { explainSkipUnlessRoot, isRoot, jailwright, makeJailParent, writeRecipe } from '../support/root.js';
+
+explainSkipUnlessRoot('the build cache (host file digests and symbol verdicts shared by the builds of one host)');
+
+const sha256 = (content: Buffer | string) => createHash('sha256').update(content).digest('hex');
+const PLANTED = 'f'.repeat(64);
+
+describe.skipIf(!isRoot)('the build cache: what one build learned about host files, used by the first build of another jail', () => {
+  let parent: string;
+  let cleanup: () => Promise<void>;
+  let hostFiles: { parent: string; cleanup: () => Promise<void> };
+  let cache: string;
+  let data: string;
+  let recipe: string;
+  let roots = 0;
+  const build = async (options: { symbols?: boolean; cache?: boolean } = {}) => {
+    const root = path.join(parent, `jail-${++roots}`);
+    const outcome = await buildJail({ recipe, root, audit: false, symbols: options.symbols ?? false, cache: options.cache });
+    return { outcome, generation: await readCurrentGeneration(root) };
+  };
+  const recordFile = () => path.join(cache, 'host-digests.json');
+  const plantDigest = async () => {
+    const record = JSON.parse(await readFile(recordFile(), 'utf8')) as { entries: Record<string, { sha256: string }> };
+    record.entries[data]!.sha256 = PLANTED;
+    await writeFile(recordFile(), JSON.stringify(record));
+  };
+  const dataDigest = (generation: Awaited<ReturnType<typeof readCurrentGeneration>>) => generation.manifest.entries.find((entry) => entry.path === data)?.sha256;
+
+  beforeAll(async () => {
+    ({ parent, cleanup } = await makeJailParent());
+    hostFiles = await makeJailParent();
+    data = path.join(hostFiles.parent, 'data.txt');
+    await writeFile(data, 'the data a jail carries\n', { mode: 0o644 });
+    recipe = await writeRecipe(parent, 'cached', `specVersion: 1\nname: cached\njail:\n  files: [/bin/true, ${data}]\n`);
+  });
+  beforeEach(async () => {
+    cache = await mkdtemp(path.join(tmpdir(), 'jailwright-build-cache-'));
+    process.env.JAILWRIGHT_BUILD_CACHE = cache;
+  });
+  afterAll(async () => {
+    delete process.env.JAILWRIGHT_BUILD_CACHE;
+    await cleanup?.();
+    await hostFiles?.cleanup();
+  });
+
+  it('records the digest of every host file a build copied, with its stamp', async () => {
+    const { generation } = await build();
+    const record = JSON.parse(await readFile(recordFile(), 'utf8')) as { entries: Record<string, { sha256: string; stamp: string }> };
+    expect(record.entries[data]?.sha256).toBe(sha256('the data a jail carries\n'));
+    expect(Object.keys(record.entries).sort()).toEqual(generation.manifest.entries.filter((entry) => entry.type === 'file').map((entry) => entry.source!.path).sort());
+    await rm(cache, { recursive: true });
+  });
+
+  it('a first build into another root takes the digest of an unchanged host file from the record, not reading it again', async () => {
+    await build();
+    // Proven with a wrong digest planted in the record: a build that read the file would write the right one.
+    await plantDigest();
+    expect(dataDigest((await build()).generation)).toBe(PLANTED);
+    await rm(cache, { recursive: true });
+  });
+
+  it('a host file changed since it was recorded is read and hashed again', async () => {
+    await build();
+    await plantDigest();
+    await writeFile(data, 'the data, changed on the host\n');
+    const { generation } = await build();
+    expect(dataDigest(generation)).toBe(sha256('the data, changed on the host\n'));
+    expect(await readFile(path.join(generation.directory, data), 'utf8')).toBe('the data, changed on the host\n');
+    await writeFile(data, 'the data a jail carries\n');
+    await rm(cache, { recursive: true });
+  });
+
+  it('a record others could write is never read, and a broken one is ignored and replaced', async () => {
+    await build();
+    await plantDigest();
+    await chmod(cache, 0o777);
+    expect(dataDigest((await build()).generation)).toBe(sha256('the data a jail carries\n'));
+    await chmod(cache, 0o700);
+    await writeFile(recordFile(), '{"format":1,"entries":{"/x":');
+    expect(dataDigest((await build()).generation)).toBe(sha256('the data a jail carries\n'));
+    expect(JSON.parse(await readFile(recordFile(), 'utf8')).entries[data].sha256).toBe(sha256('the data a jail carries\n'));
+    await rm(cache, { recursive: true });
+  });
+
+  it('a clean symbol check is kept by jail content and answers a first build of the same jail elsewhere', async () => {
+    const first = await build({ symbols: true });
+    expect(first.outcome.symbols).toMatchObject({ missing: [], missingVersions: [] });
+    const verdicts = await readdir(path.join(cache, 'symbols'));
+    expect(verdicts).toHaveLength(1);
+    // Proven with a planted object count: a check that read the jail again would count its real objects.
+    await writeFile(path.join(cache, 'symbols', verdicts[0]!), JSON.stringify({ objects: 4242 }));
+    const second = await build({ symbols: true });
+    expect(second.outcome.symbols).toMatchObject({ objects: 4242, missing: [], missingVersions: [] });
+    // Other content (the data file changed) is another jail: read in full, and kept under its own digest.
+    await writeFile(data, 'other data, another jail\n');
+    const third = await build({ symbols: true });
+    expect(third.outcome.symbols?.objects).toBe(first.outcome.symbols?.objects);
+    expect(await readdir(path.join(cache, 'symbols'))).toHaveLength(2);
+    await writeFile(data, 'the data a jail carries\n');
+    await rm(cache, { recursive: true });
+  });
+
+  it('--no-cache reads and hashes every host file and runs the whole symbol check, and records the truth', async () => {
+    const first = await build({ symbols: true });
+    await plantDigest();
+    const verdicts = await readdir(path.join(cache, 'symbols'));
+    await writeFile(path.join(cache, 'symbols', verdicts[0]!), JSON.stringify({ objects: 4242 }));
+    const root = path.join(parent, `jail-${++roots}`);
+    const cli = await jailwright('build', recipe, '--root', root, '--no-audit', '--no-cache', '--json');
+    expect(cli.code).toBe(0);
+    const outcome = JSON.parse(cli.stdout) as { symbols: { objects: number } };
+    expect(outcome.symbols.objects).toBe(first.outcome.symbols?.objects);
+    expect(dataDigest(await readCurrentGeneration(root))).toBe(sha256('the data a jail carries\n'));
+    expect(JSON.parse(await readFile(recordFile(), 'utf8')).entries[data].sha256).toBe(sha256('the data a jail carries\n'));
+    // The engine's own switch, on a rebuild: not even the previous generation's digests are trusted.
+    await plantDigest();
+    const rebuilt = await buildJail({ recipe, root, force: true, audit: false, symbols: false, cache: false });
+    expect(rebuilt.result?.changed).toBe(true);
+    expect(dataDigest(await readCurrentGeneration(root))).toBe(sha256('the data a jail carries\n'));
+    await rm(cache, { recursive: true });
+  });
+});
