@@ -171,6 +171,7 @@ export function boaRecipe(options: BoaRecipeOptions = {}, schemaPath = '../../pa
   lines.push(`  - { type: http, port: ${port}, path: /, expectStatus: 200 }`);
   lines.push(`  - { type: http, port: ${port}, path: /no-such-page.html, expectStatus: 404 }`);
   lines.push(`  - { type: process, user: ${user} }`);
-  lines.push(`  - { type: log, file: ${settings.accessLog}, pattern: "HEAD / HTTP" }`);
+  lines.push("  # The http probe's own request, logged in the jail: sinceStart, so a line the kept log holds from an earlier run does not count.");
+  lines.push(`  - { type: log, file: ${settings.accessLog}, pattern: "HEAD / HTTP", sinceStart: true }`);
   return `${lines.join('\n')}\n`;
 }
