@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 /**
- * Every build records its jail in the host's registry (/var/lib/jailwright/jails). The tests build
- * throwaway jails, so they record them in a registry of their own, removed when the run ends.
+ * A vitest globalSetup (`recipeTestConfig` names it): every build records its jail in the host's registry
+ * (/var/lib/jailwright/jails), but tests build throwaway jails, so they record them in a registry of their
+ * own, removed when the run ends.
  */
 export default function setup(): () => void {
   const registry = mkdtempSync(path.join(tmpdir(), 'jailwright-test-registry-'));
