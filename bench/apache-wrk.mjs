@@ -119,6 +119,8 @@ async function main() {
 
   const parent = mkdtempSync('/var/lib/jailwright-apache-wrk-');
   chmodSync(parent, 0o755);
+  // A registry of its own: the bench's jail does not show up in (or linger in) the host's jailwright list.
+  process.env.JAILWRIGHT_REGISTRY = join(parent, 'registry');
   const root = join(parent, 'apache');
   const jailPort = await freePort();
   const plainPort = await freePort();
