@@ -8,7 +8,6 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './free-port.mjs';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const APACHE_CLI = join(REPO, 'recipes/apache/dist/cli.js');
@@ -116,12 +115,15 @@ async function main() {
   const missing = [['wrk', '/usr/bin/wrk'], ['apache2', '/usr/sbin/apache2']].filter(([, path]) => !existsSync(path)).map(([name]) => name);
   if (missing.length > 0) usageError(`missing Debian packages: apt-get install -y ${missing.join(' ')}`);
   if (!existsSync(APACHE_CLI)) usageError('build first: npx turbo run build');
+  const { freeTcpPort } = await import('@jailwright/core/testing/helpers');
 
   const parent = mkdtempSync('/var/lib/jailwright-apache-wrk-');
   chmodSync(parent, 0o755);
+  // A registry of its own: the bench's jail does not show up in (or linger in) the host's jailwright list.
+  process.env.JAILWRIGHT_REGISTRY = join(parent, 'registry');
   const root = join(parent, 'apache');
-  const jailPort = await freePort();
-  const plainPort = await freePort();
+  const jailPort = await freeTcpPort();
+  const plainPort = await freeTcpPort();
   let unjailed;
   // The chrootdir variant's build creates its own account; remove it afterwards only if it was not there before.
   const hasAccount = () => spawnSync('getent', ['passwd', 'jw-apache']).status === 0;

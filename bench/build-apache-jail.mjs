@@ -222,6 +222,7 @@ async function main() {
 
   // Everything this script writes lives under `temp`, removed in the finally block below (and on ^C).
   const temp = mkdtempSync(join(options.parent, 'jailwright-bench-'));
+  process.env.JAILWRIGHT_REGISTRY = join(temp, 'registry');
   let cleaned = false;
   const cleanUp = () => {
     if (cleaned) return;

@@ -13,7 +13,6 @@ import { dirname, join, posix, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fail, parseBenchArguments } from './bench-arguments.mjs';
-import { freePort } from './free-port.mjs';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CORE_DIST = join(REPO, 'packages/core/dist');
@@ -82,13 +81,14 @@ async function main() {
   if (missing.length > 0) fail(2, `missing ${missing.join(', ')}: apt-get install -y apache2 strace`);
   if (!existsSync(CLI)) fail(2, 'build @jailwright/core first: npx turbo run build');
   const core = await import(pathToFileURL(join(CORE_DIST, 'index.js')).href);
+  const { freeTcpPort } = await import('@jailwright/core/testing/helpers');
 
   const temp = mkdtempSync(join(options.parent, 'jailwright-bytes-'));
   chmodSync(temp, 0o755);
   process.env.JAILWRIGHT_REGISTRY = join(temp, 'registry');
   const root = join(temp, 'apache');
   try {
-    const port = String(await freePort());
+    const port = String(await freeTcpPort());
     const built = spawnSync(process.execPath, [CLI, 'build', RECIPE, '--root', root, '--option', `port=${port}`], { encoding: 'utf8' });
     if (built.status !== 0) fail(1, `jailwright build failed (${built.status}): ${built.stderr}`);
     const jail = realpathSync(root);

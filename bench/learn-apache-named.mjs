@@ -3,7 +3,7 @@
 // its config (packages/core/test/fixtures/learn/*.yaml, the same ones the tests learn). Reports runs and
 // seconds per service, against the makejail figures recorded in issue 4 (measured on Debian 12 by the issue's
 // author, not re-measured here: makejail is not in this machine's reachable Debian archive; bench/README.md).
-// Plain Node ESM, no dependencies.
+// Plain Node ESM; nothing but the built @jailwright/core.
 //
 //   sudo node bench/learn-apache-named.mjs [--rounds N] [--json] [--parent DIR] [--only apache|named]
 
@@ -11,7 +11,6 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, chmodSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './free-port.mjs';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(REPO, 'packages/core/dist/cli/main.js');
@@ -68,7 +67,9 @@ function prerequisites(services) {
 
 /** The fixture recipe with its placeholders filled, and Apache's config copied to a free port. */
 async function prepare(service, directory) {
-  const port = await freePort();
+  // Imported here, once prerequisites() found core built.
+  const { freeTcpPort } = await import('@jailwright/core/testing/helpers');
+  const port = await freeTcpPort();
   const config = join(directory, 'apache2');
   if (service === 'apache') {
     cpSync('/etc/apache2', config, { recursive: true, verbatimSymlinks: true });
@@ -88,7 +89,9 @@ async function learnOnce(service, parent) {
   try {
     const recipe = await prepare(service, directory);
     const started = process.hrtime.bigint();
-    const result = spawnSync(process.execPath, [CLI, 'learn', recipe, '--root', join(directory, 'jail'), '--json'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    // A registry of its own: the learned jails do not show up in (or linger in) the host's jailwright list.
+    const env = { ...process.env, JAILWRIGHT_REGISTRY: join(directory, 'registry') };
+    const result = spawnSync(process.execPath, [CLI, 'learn', recipe, '--root', join(directory, 'jail'), '--json'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env });
     const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
     let report;
     try {

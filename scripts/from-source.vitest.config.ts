@@ -1,18 +1,15 @@
-import { fileURLToPath } from 'node:url';
+import { recipeTestConfig } from '@jailwright/core/testing/vitest-config';
 import { defineConfig } from 'vitest/config';
 
 /**
  * The recipes' slow tests (`npm run test:from-source` in a recipe package): a real compile from Debian's
  * source package, then the jail — minutes, not seconds. Their default vitest config leaves this file out.
- * Like the other recipe tests (recipe-vitest.mjs), the jails they build are recorded in a registry of their
- * own, not the host's.
+ * The settings are every recipe's (recipeTestConfig: one file at a time, a throwaway jail registry), with
+ * this file only and a compile's timeout; the hooks only make and remove directories.
  */
+const recipeTests = recipeTestConfig({ timeoutMs: 40 * 60_000 });
+
 export default defineConfig({
-  test: {
-    include: ['test/from-source.test.ts'],
-    testTimeout: 40 * 60_000,
-    hookTimeout: 120_000,
-    fileParallelism: false,
-    globalSetup: [fileURLToPath(new URL('../packages/core/test/support/registry-setup.ts', import.meta.url))],
-  },
+  ...recipeTests,
+  test: { ...recipeTests.test, include: ['test/from-source.test.ts'], hookTimeout: 120_000 },
 });

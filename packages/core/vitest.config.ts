@@ -7,6 +7,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Root tests build real jails under /var/tmp; run files one at a time so they never race.
     fileParallelism: false,
-    globalSetup: ['test/support/registry-setup.ts'],
+    globalSetup: ['src/testing/registry-setup.ts'],
   },
 });

@@ -1,4 +1,4 @@
 import { defineConfig } from 'tsup';
-import { recipeTsupConfig } from '../../scripts/recipe-tsup.mjs';
+import { recipeTsupConfig } from '@jailwright/core/tsup-config';
 
 export default defineConfig(recipeTsupConfig);

@@ -1,4 +1,4 @@
 import { defineConfig } from 'vitest/config';
-import { recipeTestConfig } from '../../scripts/recipe-vitest.mjs';
+import { recipeTestConfig } from '@jailwright/core/testing/vitest-config';
 
 export default defineConfig(recipeTestConfig());

@@ -10,15 +10,15 @@
 //   4. a second release with only a core patch: recipes are not bumped, only core is published, and a
 //      fresh install of the recipe gets the new core; a core minor does not bump recipes either (the
 //      peer range `>=0.0.0 <1.0.0` with onlyUpdatePeerDependentsWhenOutOfRange), a core major does.
-// Runs as any user; needs the npm registry and localhost only. Verdaccio is stopped by its pid and every
-// temp directory removed in afterAll.
+// Runs as any user; needs the npm registry and localhost, and this checkout built (`npm test` builds it
+// first) for the kit's freeTcpPort. Verdaccio is stopped by its pid and every temp directory removed in afterAll.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freeTcpPort } from '@jailwright/core/testing/helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 
@@ -256,20 +256,8 @@ function satisfies(version: string, range: string): boolean {
   );
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 async function startVerdaccio(): Promise<void> {
-  const port = await freePort();
+  const port = await freeTcpPort();
   registry = `http://127.0.0.1:${port}/`;
   // The uplink for third-party dependencies is the registry npm is configured with here.
   const upstream = run('npm', ['config', 'get', 'registry'], tmp).stdout.trim();

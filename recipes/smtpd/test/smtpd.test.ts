@@ -11,7 +11,8 @@ import { recipeFile, serviceUser, smtpdRecipe } from '../src/index.js';
 const source = process.env.JAILWRIGHT_SMTPD_SOURCE;
 
 /** The package's own command, as a user who installed only @jailwright/smtpd would run it. */
-const jailwrightSmtpd = commandRunner(fileURLToPath(new URL('../dist/cli.js', import.meta.url)));
+const command = { name: 'jailwright-smtpd', script: fileURLToPath(new URL('../dist/cli.js', import.meta.url)) };
+const jailwrightSmtpd = commandRunner(command.script);
 
 /** One SMTP conversation over a raw socket, so the test does not trust core's probe: each reply's first line, in order. */
 async function converse(port: number, commands: string[]): Promise<string[]> {
@@ -52,14 +53,6 @@ async function converse(port: number, commands: string[]): Promise<string[]> {
 }
 
 describe('jailwright-smtpd', () => {
-  it('teaches its commands with --help, and names its recipe', async () => {
-    const help = await jailwrightSmtpd('--help');
-    expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/Usage: jailwright-smtpd <command>/);
-    expect(help.stdout).toContain('/srv/jails/smtpd');
-    expect((await jailwrightSmtpd('recipe')).stdout.trim()).toBe(recipeFile);
-  });
-
   it('plans without root: --dry-run lists the spool and the resolver files', async () => {
     const plan = await jailwrightSmtpd('build', '--root', '/srv/jails/smtpd-plan', '--dry-run');
     expect(plan.code).toBe(0);
@@ -78,6 +71,7 @@ let companionPid: number | undefined;
 // The mail agent is a sendmail-compatible script the test writes (named sendmail, so smtpfwdd adds -oiTrue):
 // it records its argv and the message on stdin. No real MTA: none is installed here, and one would take port 25.
 describeRecipe(recipeFile, {
+  command,
   requires: [
     {
       env: 'JAILWRIGHT_SMTPD_SOURCE',

@@ -81,7 +81,6 @@ export async function newRecipe(options: NewRecipeOptions): Promise<NewRecipeRes
   const description = `${name} in a chroot jail`;
   const values: Record<string, string> = {
     name,
-    pascalName: name.split('-').map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join(''),
     description,
     user,
     program,

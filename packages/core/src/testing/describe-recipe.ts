@@ -8,6 +8,7 @@ import { lintRecipe } from '../lint/lint-recipe.js';
 import type { Plan } from '../plan/types.js';
 import { processTree } from '../check/process-tree.js';
 import { readProcessStatus, type ProcessStatus } from '../host/processes.js';
+import { defaultJailRoot } from '../build-jail.js';
 import { JAILWRIGHT_CLI, makeJailParent, runCommand, type CommandResult } from './helpers.js';
 import { planSnapshot } from './plan-snapshot.js';
 
@@ -52,6 +53,12 @@ export interface PrepareContext {
 
 /** How `describeRecipe` tests a recipe. */
 export interface DescribeRecipeOptions {
+  /**
+   * The package's own command (its `bin`): its name and its built script. Given, the kit checks it as a user
+   * meets it: `--help` teaches the commands and the default jail root, `recipe` prints the recipe file, and an
+   * unknown command exits 2.
+   */
+  command?: { name: string; script: string };
   /** Lowest audit severity that fails (default "high", as `build` uses). */
   auditFailOn?: Exclude<AuditSeverity, 'low'>;
   /** What the root tests need (host files, environment variables); when one is missing they skip, saying what to do. */
@@ -76,9 +83,10 @@ const SERVICE_PROBES = new Set(['http', 'dns', 'smtp', 'tcp', 'log']);
 const isRoot = process.getuid?.() === 0;
 
 /**
- * Registers the standard tests of a recipe: schema valid and lint clean; a deterministic plan snapshot; a probe
- * of what the service does; and, as root, build (audit clean at `auditFailOn`) → start → probes pass → every
- * process non-root and rooted in the jail → stop leaves no process, mount or supervisor behind.
+ * Registers the standard tests of a recipe: schema valid and lint clean; a deterministic plan snapshot; the
+ * package's command, when given; a probe of what the service does; and, as root, build (audit clean at
+ * `auditFailOn`) → start → probes pass → every process non-root and rooted in the jail → stop leaves no
+ * process, mount or supervisor behind.
  * Root tests build under /var/lib and bind the recipe's ports: run them under `flock /tmp/jailwright-e2e.lock`.
  */
 export function describeRecipe(recipeFile: string, options: DescribeRecipeOptions = {}): void {
@@ -104,6 +112,21 @@ export function describeRecipe(recipeFile: string, options: DescribeRecipeOption
       const { plan } = JSON.parse(planned.stdout) as { plan: Plan };
       await expect(planSnapshot(plan)).toMatchFileSnapshot(options.planSnapshotFile ?? `__snapshots__/${name}.plan.txt`);
     });
+
+    if (options.command) {
+      const { name: bin, script } = options.command;
+      const command = commandRunner(script);
+      it(`${bin}: --help teaches its commands, recipe names its recipe, an unknown command exits 2`, async () => {
+        const help = await command('--help');
+        expect(help.code).toBe(0);
+        expect(help.stdout).toContain(`Usage: ${bin} <command>`);
+        expect(help.stdout).toContain(defaultJailRoot(name));
+        expect((await command('recipe')).stdout.trim()).toBe(path.resolve(recipeFile));
+        const unknown = await command('frobnicate');
+        expect(unknown.stderr).toContain(`${bin}: unknown command "frobnicate"`);
+        expect(unknown.code).toBe(2);
+      });
+    }
 
     it('has a probe of what the service does', () => {
       const probes = recipe?.recipe.probes ?? [];

@@ -9,6 +9,7 @@ import { corePackageFile } from '../package-file.js';
 /*
  * Helpers for the tests of recipe packages (`@jailwright/core/testing`): running commands without
  * throwing, free loopback ports, scratch jail parents, and leaving the host's accounts as the test found them.
+ * `@jailwright/core/testing/helpers` is this file alone, without vitest, for scripts (the benchmarks).
  */
 
 const execFileAsync = promisify(execFile);

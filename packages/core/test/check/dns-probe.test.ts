@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runProbe, waitFor } from '../../src/check/index.js';
-import { freePort, haveCommand, startServer, type RunningServer } from './servers.js';
+import { freeTcpUdpPort } from '../../src/testing/helpers.js';
+import { haveCommand, startServer, type RunningServer } from './servers.js';
 
 const ZONE = `$TTL 300
 @     IN SOA   ns1.example.test. hostmaster.example.test. ( 2024010101 3600 600 86400 300 )
@@ -29,7 +30,7 @@ describe.skipIf(!hasNamed)('dns probe against a real BIND named', () => {
 
   beforeAll(async () => {
     directory = await mkdtemp(path.join(tmpdir(), 'jailwright-named-'));
-    port = await freePort();
+    port = await freeTcpUdpPort();
     await writeFile(path.join(directory, 'example.test.zone'), ZONE);
     // `controls { }` keeps named off the rndc port 953; no `-u`, so it stays in the foreground as the test's own user.
     await writeFile(
@@ -110,7 +111,7 @@ zone "example.test" { type primary; file "${directory}/example.test.zone"; };
 
 describe('dns probe without a server', () => {
   it('says connection refused when nothing listens on the UDP port', async () => {
-    const port = await freePort();
+    const port = await freeTcpUdpPort();
     const result = await runProbe({ type: 'dns', port, name: 'www.example.test' }, { root: '/' });
     expect(result.ok).toBe(false);
     expect(result.actual).toBe('connection refused (ECONNREFUSED)');

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatProbeResult, runProbe, runProbes, waitFor } from '../../src/check/index.js';
-import { freePort, haveCommand, startServer, type RunningServer } from './servers.js';
+import { freeTcpPort } from '../../src/testing/helpers.js';
+import { haveCommand, startServer, type RunningServer } from './servers.js';
 
 const MODULES = '/usr/lib/apache2/modules';
 const hasApache = await haveCommand('apache2');
@@ -23,7 +24,7 @@ describe.skipIf(!hasApache)('http and log probes against a real Apache httpd', (
     await chmod(directory, 0o755);
     await mkdir(path.join(directory, 'htdocs'), { mode: 0o755 });
     await writeFile(path.join(directory, 'htdocs/index.html'), '<h1>jailwright probe test</h1>\n', { mode: 0o644 });
-    port = await freePort();
+    port = await freeTcpPort();
     await writeFile(
       path.join(directory, 'httpd.conf'),
       `ServerRoot "${directory}"
@@ -103,7 +104,7 @@ TypesConfig /etc/mime.types
 
 describe('http probe failures without Apache', () => {
   it('says connection refused when nothing listens', async () => {
-    const port = await freePort();
+    const port = await freeTcpPort();
     const result = await runProbe({ type: 'http', port }, { root: '/' });
     expect(result).toMatchObject({ ok: false, expected: `HTTP 200 from 127.0.0.1:${port} HEAD /`, actual: 'connection refused (ECONNREFUSED)' });
   });

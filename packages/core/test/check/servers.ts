@@ -1,27 +1,5 @@
-// Helpers for the probe tests: free loopback ports and real server processes stopped by PID.
+// Helpers for the probe tests: real server processes stopped by PID (free ports come from the kit's helpers).
 import { spawn, type ChildProcess } from 'node:child_process';
-import dgram from 'node:dgram';
-import net from 'node:net';
-
-/** A loopback port free for both TCP and UDP right now. */
-export async function freePort(): Promise<number> {
-  for (let tries = 0; tries < 20; tries++) {
-    const server = net.createServer();
-    const port = await new Promise<number>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port));
-    });
-    const udp = dgram.createSocket('udp4');
-    const udpFree = await new Promise<boolean>((resolve) => {
-      udp.once('error', () => resolve(false));
-      udp.bind(port, '127.0.0.1', () => resolve(true));
-    });
-    udp.close();
-    await new Promise((resolve) => server.close(resolve));
-    if (udpFree) return port;
-  }
-  throw new Error('no free loopback port for TCP and UDP after 20 tries');
-}
 
 /** A server process started by a test; `stop` kills exactly its PID and waits for it to exit. */
 export interface RunningServer {

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { runProbe, waitFor } from '../../src/check/index.js';
-import { freePort } from './servers.js';
+import { freeTcpPort } from '../../src/testing/helpers.js';
 
 describe('tcp probe', () => {
   it('passes when the port accepts a connection', async () => {
@@ -17,13 +17,13 @@ describe('tcp probe', () => {
   });
 
   it('fails a refused port with ECONNREFUSED in the message', async () => {
-    const port = await freePort();
+    const port = await freeTcpPort();
     const result = await runProbe({ type: 'tcp', port }, { root: '/' });
     expect(result).toMatchObject({ ok: false, actual: 'connection refused (ECONNREFUSED)' });
   });
 
   it('stops early when the caller aborts', async () => {
-    const port = await freePort();
+    const port = await freeTcpPort();
     const controller = new AbortController();
     controller.abort(new Error('launcher is stopping'));
     const result = await runProbe({ type: 'tcp', port }, { root: '/', signal: controller.signal });
@@ -33,7 +33,7 @@ describe('tcp probe', () => {
 
 describe('waitFor', () => {
   it('retries until a server that starts late is up, counting attempts', async () => {
-    const port = await freePort();
+    const port = await freeTcpPort();
     const server = net.createServer((socket) => socket.end());
     const late = setTimeout(() => server.listen(port, '127.0.0.1'), 600);
     try {
@@ -48,7 +48,7 @@ describe('waitFor', () => {
   });
 
   it('gives up after its timeout with the last failure and how long it tried', async () => {
-    const port = await freePort();
+    const port = await freeTcpPort();
     const started = Date.now();
     const result = await waitFor({ type: 'tcp', port }, { root: '/' }, { timeoutMs: 500, intervalMs: 100 });
     expect(result.ok).toBe(false);

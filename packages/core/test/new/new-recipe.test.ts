@@ -25,9 +25,12 @@ async function scratchWorkspace(): Promise<string> {
   return workspace;
 }
 
-/** The generated package's tools, from the repository, with an environment free of this vitest run and of CI (which forbids writing a first snapshot). */
-function tool(directory: string, command: string, ...args: string[]) {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(VITEST|CI$|NODE_ENV$|TEST$)/.test(key)));
+/**
+ * The generated package's tools, from the repository, with an environment free of this vitest run and of CI
+ * (which forbids writing a first snapshot), plus `extraEnv`.
+ */
+function tool(directory: string, command: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
+  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(VITEST|CI$|NODE_ENV$|TEST$)/.test(key))), ...extraEnv };
   env.NO_COLOR = '1';
   env.PATH = `${path.join(REPOSITORY, 'node_modules/.bin')}:${process.env.PATH ?? ''}`;
   return run('sh', ['-c', `cd "$1" && shift && exec "$@"`, 'sh', directory, command, ...args], { env, timeout: 120_000 });
@@ -76,19 +79,39 @@ describe('jailwright new', () => {
     expect(recipe).toMatch(/\/usr\/lib\/locale\//);
     expect(readFileSync(path.join(workspace, '.changeset/demo-svc-recipe.md'), 'utf8')).toContain('"@jailwright/demo-svc": minor');
 
-    const built = await tool(directory, 'tsup');
+    const built = await tool(directory, 'tsup', []);
     expect(built.code, built.stderr).toBe(0);
-    const typed = await tool(directory, 'tsc', '--noEmit');
+    const typed = await tool(directory, 'tsc', ['--noEmit']);
     expect(typed.code, typed.stdout).toBe(0);
-    const linted = await tool(directory, 'npm', 'run', 'lint');
+    const linted = await tool(directory, 'npm', ['run', 'lint']);
     expect(linted.code, linted.stdout + linted.stderr).toBe(0);
     expect(linted.stdout).toContain('lint clean');
 
-    const tested = await tool(directory, 'vitest', 'run');
+    // The generated tests record their jails in a throwaway registry, as the repository's recipes do: a test
+    // added here writes where a build records a jail (registryDirectory(), as registerJail does), with
+    // JAILWRIGHT_REGISTRY naming a stand-in for the host's registry (/var/lib/jailwright/jails) that must stay empty.
+    const hostRegistry = path.join(workspace, 'host-registry');
+    const seen = path.join(workspace, 'registry-seen');
+    await writeFile(
+      path.join(directory, 'test/registry.test.ts'),
+      `import { mkdirSync, writeFileSync } from 'node:fs';\n` +
+        `import { registryDirectory } from '@jailwright/core';\n` +
+        `import { it } from 'vitest';\n\n` +
+        `it('records a jail where builds record theirs', () => {\n` +
+        `  mkdirSync(registryDirectory(), { recursive: true });\n` +
+        `  writeFileSync(\`\${registryDirectory()}/demo-svc.json\`, '{}');\n` +
+        `  writeFileSync(${JSON.stringify(seen)}, registryDirectory());\n` +
+        `});\n`,
+    );
+    const tested = await tool(directory, 'vitest', ['run'], { JAILWRIGHT_REGISTRY: hostRegistry });
     const output = tested.stdout + tested.stderr;
     expect(tested.code, output).toBe(1);
     expect(output).toContain('write the probe');
-    expect(output).toMatch(/Tests\s+1 failed \| 4 passed/);
+    expect(output).toMatch(/Tests\s+1 failed \| 5 passed/);
     expect(readFileSync(path.join(directory, 'test/__snapshots__/demo-svc.plan.txt'), 'utf8')).toContain('copy root /usr/bin/id');
+    const registry = readFileSync(seen, 'utf8');
+    expect(registry.startsWith(`${tmpdir()}/jailwright-test-registry-`), `the generated tests recorded their jails in ${registry}`).toBe(true);
+    expect(existsSync(hostRegistry), 'nothing was recorded in the host registry').toBe(false);
+    expect(existsSync(registry), 'the throwaway registry is removed when the run ends').toBe(false);
   }, 300_000); // tsup, tsc, publint and a nested vitest on a shared machine
 });

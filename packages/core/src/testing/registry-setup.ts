@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 /**
- * Every build records its jail in the host's registry (/var/lib/jailwright/jails) and what it learned
- * about host files in the build cache (/var/cache/jailwright/build). The tests build throwaway jails, so
- * they keep both in a directory of their own, removed when the run ends.
+ * A vitest globalSetup (`recipeTestConfig` names it): every build records its jail in the host's registry
+ * (/var/lib/jailwright/jails) and what it learned about host files in the build cache
+ * (/var/cache/jailwright/build), but tests build throwaway jails, so they keep both in a directory of
+ * their own, removed when the run ends.
  */
 export default function setup(): () => void {
   const scratch = mkdtempSync(path.join(tmpdir(), 'jailwright-test-registry-'));
