@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildJail } from '../../src/index.js';
 import { readCurrentGeneration } from '../../src/apply/current-generation.js';
 import { explainSkipUnlessRoot, isRoot, jailwright, makeJailParent, writeRecipe } from '../support/root.js';
@@ -44,6 +44,10 @@ describe.skipIf(!isRoot)('the build cache: what one build learned about host fil
     cache = await mkdtemp(path.join(tmpdir(), 'jailwright-build-cache-'));
     process.env.JAILWRIGHT_BUILD_CACHE = cache;
   });
+  afterEach(async () => {
+    await rm(cache, { recursive: true, force: true });
+    await writeFile(data, 'the data a jail carries\n');
+  });
   afterAll(async () => {
     delete process.env.JAILWRIGHT_BUILD_CACHE;
     await cleanup?.();
@@ -55,7 +59,6 @@ describe.skipIf(!isRoot)('the build cache: what one build learned about host fil
     const record = JSON.parse(await readFile(recordFile(), 'utf8')) as { entries: Record<string, { sha256: string; stamp: string }> };
     expect(record.entries[data]?.sha256).toBe(sha256('the data a jail carries\n'));
     expect(Object.keys(record.entries).sort()).toEqual(generation.manifest.entries.filter((entry) => entry.type === 'file').map((entry) => entry.source!.path).sort());
-    await rm(cache, { recursive: true });
   });
 
   it('a first build into another root takes the digest of an unchanged host file from the record, not reading it again', async () => {
@@ -63,7 +66,6 @@ describe.skipIf(!isRoot)('the build cache: what one build learned about host fil
     // Proven with a wrong digest planted in the record: a build that read the file would write the right one.
     await plantDigest();
     expect(dataDigest((await build()).generation)).toBe(PLANTED);
-    await rm(cache, { recursive: true });
   });
 
   it('a host file changed since it was recorded is read and hashed again', async () => {
@@ -73,8 +75,6 @@ describe.skipIf(!isRoot)('the build cache: what one build learned about host fil
     const { generation } = await build();
     expect(dataDigest(generation)).toBe(sha256('the data, changed on the host\n'));
     expect(await readFile(path.join(generation.directory, data), 'utf8')).toBe('the data, changed on the host\n');
-    await writeFile(data, 'the data a jail carries\n');
-    await rm(cache, { recursive: true });
   });
 
   it('a record others could write is never read, and a broken one is ignored and replaced', async () => {
@@ -86,7 +86,6 @@ describe.skipIf(!isRoot)('the build cache: what one build learned about host fil
     await writeFile(recordFile(), '{"format":1,"entries":{"/x":');
     expect(dataDigest((await build()).generation)).toBe(sha256('the data a jail carries\n'));
     expect(JSON.parse(await readFile(recordFile(), 'utf8')).entries[data].sha256).toBe(sha256('the data a jail carries\n'));
-    await rm(cache, { recursive: true });
   });
 
   it('a clean symbol check is kept by jail content and answers a first build of the same jail elsewhere', async () => {
@@ -103,8 +102,6 @@ describe.skipIf(!isRoot)('the build cache: what one build learned about host fil
     const third = await build({ symbols: true });
     expect(third.outcome.symbols?.objects).toBe(first.outcome.symbols?.objects);
     expect(await readdir(path.join(cache, 'symbols'))).toHaveLength(2);
-    await writeFile(data, 'the data a jail carries\n');
-    await rm(cache, { recursive: true });
   });
 
   it('--no-cache reads and hashes every host file and runs the whole symbol check, and records the truth', async () => {
@@ -124,6 +121,5 @@ describe.skipIf(!isRoot)('the build cache: what one build learned about host fil
     const rebuilt = await buildJail({ recipe, root, force: true, audit: false, symbols: false, cache: false });
     expect(rebuilt.result?.changed).toBe(true);
     expect(dataDigest(await readCurrentGeneration(root))).toBe(sha256('the data a jail carries\n'));
-    await rm(cache, { recursive: true });
   });
 });
