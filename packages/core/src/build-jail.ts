@@ -30,9 +30,10 @@ export interface BuildJailOptions {
   audit?: boolean | undefined;
   auditFailOn?: AuditSeverity | undefined;
   /**
-   * Trust what earlier builds recorded about host files that are provably unchanged (default true): their
-   * sha256 (previous manifest, the build cache) and a clean symbol check of the same jail content. False
-   * reads and hashes every host file and runs the whole symbol check.
+   * Trust what earlier builds recorded (default true): the sha256 of host files that are provably unchanged
+   * (previous manifest, the build cache), a clean symbol check of the same jail content, and the validated
+   * recipe of the same text. False validates the recipe, reads and hashes every host file and runs the
+   * whole symbol check.
    */
   cache?: boolean | undefined;
   /** Look for undefined symbols no object in a new generation defines (default true). */
@@ -106,12 +107,12 @@ export async function buildJail(options: BuildJailOptions): Promise<BuildJailOut
     }
   }
 
-  const [{ parseRecipe, normalizeRecipe }, { HostView }, { planJail }] = await Promise.all([
-    import('./recipe/index.js'),
+  const [{ normalizedRecipe }, { HostView }, { planJail }] = await Promise.all([
+    import('./recipe/recipe-cache.js'),
     import('./host/host-view.js'),
     import('./plan/plan.js'),
   ]);
-  const recipe = applyCompiledBinaries(normalizeRecipe(parseRecipe(text, source.file, layerSelection(source.selection, selection))));
+  const recipe = applyCompiledBinaries(await normalizedRecipe(text, source.file, layerSelection(source.selection, selection), options.cache !== false));
   if (recipe.name !== nameHint) recipeSha256 = recipeInputsSha256(inputsText, recipe.name);
   const root = path.resolve(options.root ?? defaultJailRoot(recipe.name));
   const host = new HostView();

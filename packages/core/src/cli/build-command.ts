@@ -48,7 +48,7 @@ export function registerBuildCommand(program: Command): void {
     )
     .option(
       '--no-cache',
-      'read and hash every host file and run the whole symbol check, instead of trusting what earlier builds recorded about unchanged files (the build cache, JAILWRIGHT_BUILD_CACHE, default /var/cache/jailwright/build)',
+      'validate the recipe, read and hash every host file and run the whole symbol check, instead of trusting what earlier builds recorded about the same recipe and unchanged files (the build cache, JAILWRIGHT_BUILD_CACHE, default /var/cache/jailwright/build)',
     )
     .addOption(allowMissingSymbolsOption())
     .addHelpText(

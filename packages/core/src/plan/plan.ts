@@ -4,7 +4,7 @@ import { JailwrightError } from '../errors.js';
 import { formatGroup, formatPasswd, type GroupEntry, type HostAccounts, type PasswdEntry } from '../host/accounts.js';
 import type { HostView } from '../host/host-view.js';
 import type { NormalizedRecipe } from '../recipe/index.js';
-import { DEFAULT_SYSLOG } from '../recipe/syslog-schema.js';
+import { DEFAULT_SYSLOG } from '../recipe/vocabulary.js';
 import { JailTree } from './jail-tree.js';
 import { expandPresets } from './presets.js';
 import { emptyRequest, type FileRequest, type JailRequest, mergeRequest } from './request.js';

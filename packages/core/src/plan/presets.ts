@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { JailwrightError } from '../errors.js';
 import type { HostView } from '../host/host-view.js';
-import { KNOWN_PRESETS, type Preset as PresetName } from '../recipe/index.js';
+import { KNOWN_PRESETS, type Preset as PresetName } from '../recipe/vocabulary.js';
 import type { JailRequest } from './request.js';
 
 /** NSS sources that work inside a jail: the jail has its own files, and DNS needs only resolv.conf and a socket. */

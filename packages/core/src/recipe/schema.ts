@@ -7,21 +7,15 @@ import { LaunchSchema } from './launch-schema.js';
 import { SyslogSchema } from './syslog-schema.js';
 import { ProbeSchema } from './probe-schema.js';
 import { OptionsSchema, SELECTOR_NAME } from './options-schema.js';
+import { KNOWN_DEVICES, KNOWN_PRESETS } from './vocabulary.js';
 
 /** Recipe format versions this engine reads. */
 export const SPEC_VERSIONS = [1] as const;
 
-/** Presets a recipe can name in `jail.include`. */
-export const KNOWN_PRESETS = ['base', 'nss', 'dns', 'timezone'] as const;
-
-/** Device nodes a recipe can ask for in `jail.devices`; major/minor numbers are taken from the host's own nodes. */
-export const KNOWN_DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'] as const;
-
 /** Where the published JSON Schema lives; recipes name it on their first line for editor completion. */
 export const RECIPE_SCHEMA_URL = 'https://unpkg.com/@jailwright/core/schema/recipe.schema.json';
 
-export type Preset = (typeof KNOWN_PRESETS)[number];
-export type Device = (typeof KNOWN_DEVICES)[number];
+export { KNOWN_DEVICES, KNOWN_PRESETS, type Device, type Preset } from './vocabulary.js';
 
 const MODE_IS_NUMBER =
   'mode must be a quoted octal string such as "0755" (an unquoted 0755 is read by YAML 1.2 as the decimal number 755)';

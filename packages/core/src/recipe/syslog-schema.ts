@@ -122,8 +122,7 @@ export type SyslogNgSyslog = z.infer<typeof SyslogNg>;
 export type DaemonPerJailSyslog = z.infer<typeof DaemonPerJail>;
 export type RelayRateLimit = z.infer<typeof RateLimit>;
 
-/** The syslog settings used when a recipe has no `syslog:` section. */
-export const DEFAULT_SYSLOG: Syslog = { method: 'relay' };
+export { DEFAULT_SYSLOG } from './vocabulary.js';
 
 /** The relay's rate limit with its defaults filled, or undefined when it is off. */
 export interface NormalizedRateLimit {

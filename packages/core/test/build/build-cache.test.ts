@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { deserialize, serialize } from 'node:v8';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildJail } from '../../src/index.js';
+import type { NormalizedRecipe } from '../../src/recipe/index.js';
 import { readCurrentGeneration } from '../../src/apply/current-generation.js';
 import { explainSkipUnlessRoot, isRoot, jailwright, makeJailParent, writeRecipe } from '../support/root.js';
 
@@ -121,5 +123,28 @@ describe.skipIf(!isRoot)('the build cache: what one build learned about host fil
     const rebuilt = await buildJail({ recipe, root, force: true, audit: false, symbols: false, cache: false });
     expect(rebuilt.result?.changed).toBe(true);
     expect(dataDigest(await readCurrentGeneration(root))).toBe(sha256('the data a jail carries\n'));
+  });
+
+  it('a recipe validated before is taken from the cache; a changed one is validated afresh, and a broken one never kept', async () => {
+    await build();
+    const recipes = path.join(cache, 'recipes');
+    const [kept, ...others] = await readdir(recipes);
+    expect(others).toEqual([]);
+    // Proven with a planted recipe: a build that parsed the file again would not write /etc/planted.
+    const cachedRecipe = deserialize(await readFile(path.join(recipes, kept!))) as NormalizedRecipe;
+    await writeFile(path.join(recipes, kept!), serialize({ ...cachedRecipe, jail: { ...cachedRecipe.jail, write: [{ path: '/etc/planted', content: 'from the cache', mode: 0o644, uid: 0, gid: 0 }] } }));
+    const planted = (await build()).generation;
+    expect(await readFile(path.join(planted.directory, 'etc/planted'), 'utf8')).toBe('from the cache');
+    const validated = (await build({ cache: false })).generation;
+    expect(validated.manifest.entries.map((entry) => entry.path)).not.toContain('/etc/planted');
+
+    const text = await readFile(recipe, 'utf8');
+    try {
+      await writeFile(recipe, text.replace('files:', 'fils:'));
+      await expect(build()).rejects.toThrow(/cached\.yaml:4:\d+.*fils/s);
+      expect(await readdir(recipes)).toEqual([kept]);
+    } finally {
+      await writeFile(recipe, text);
+    }
   });
 });
