@@ -121,6 +121,7 @@ async function main() {
   chmodSync(parent, 0o755);
   // A registry of its own: the bench's jail does not show up in (or linger in) the host's jailwright list.
   process.env.JAILWRIGHT_REGISTRY = join(parent, 'registry');
+  process.env.JAILWRIGHT_BUILD_CACHE = join(parent, 'build-cache');
   const root = join(parent, 'apache');
   const jailPort = await freeTcpPort();
   const plainPort = await freeTcpPort();

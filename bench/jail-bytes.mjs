@@ -86,6 +86,7 @@ async function main() {
   const temp = mkdtempSync(join(options.parent, 'jailwright-bytes-'));
   chmodSync(temp, 0o755);
   process.env.JAILWRIGHT_REGISTRY = join(temp, 'registry');
+  process.env.JAILWRIGHT_BUILD_CACHE = join(temp, 'build-cache');
   const root = join(temp, 'apache');
   try {
     const port = String(await freeTcpPort());

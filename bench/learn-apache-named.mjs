@@ -90,7 +90,7 @@ async function learnOnce(service, parent) {
     const recipe = await prepare(service, directory);
     const started = process.hrtime.bigint();
     // A registry of its own: the learned jails do not show up in (or linger in) the host's jailwright list.
-    const env = { ...process.env, JAILWRIGHT_REGISTRY: join(directory, 'registry') };
+    const env = { ...process.env, JAILWRIGHT_REGISTRY: join(directory, 'registry'), JAILWRIGHT_BUILD_CACHE: join(directory, 'build-cache') };
     const result = spawnSync(process.execPath, [CLI, 'learn', recipe, '--root', join(directory, 'jail'), '--json'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env });
     const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
     let report;

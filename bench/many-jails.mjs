@@ -44,6 +44,7 @@ async function main() {
   chmodSync(temp, 0o755);
   // A registry of its own: the bench's jails do not show up in (or linger in) the host's jailwright list.
   process.env.JAILWRIGHT_REGISTRY = join(temp, 'registry');
+  process.env.JAILWRIGHT_BUILD_CACHE = join(temp, 'build-cache');
   try {
     const recipe = join(temp, 'recipe.yaml');
     writeFileSync(recipe, recipeYaml('apache-many', apacheFiles()));

@@ -56,6 +56,7 @@ async function main() {
   const temp = mkdtempSync(join(options.parent, 'jailwright-update-'));
   chmodSync(temp, 0o755);
   process.env.JAILWRIGHT_REGISTRY = join(temp, 'registry');
+  process.env.JAILWRIGHT_BUILD_CACHE = join(temp, 'build-cache');
   const lib = join(temp, 'prefix/lib');
   const dropIn = `/etc/ld.so.conf.d/zz-jailwright-bench-${process.pid}.conf`;
   mkdirSync(lib, { recursive: true, mode: 0o755 });
@@ -85,30 +86,37 @@ async function main() {
       const update = timedCli(['update', cliRoot, '--json']);
       const changes = JSON.parse(update.stdout).changes;
       if (!changes.some((change) => change.path === join(lib, 'libjwbench.so.1'))) fail(1, `update did not take the new library: ${update.stdout}`);
+      // A cold build into a new root (it too takes what the build cache knows of unchanged host files), and a
+      // full one that trusts nothing recorded (--no-cache): the two rebuilds an update stands in for.
       const cold = timedCli(['build', recipe, '--root', join(temp, `cold-cli-${round}`)]);
+      const full = timedCli(['build', recipe, '--root', join(temp, `full-cli-${round}`), '--no-cache']);
       const engineUpdate = await timedCall(() => updateJail(engineRoot));
       if (engineUpdate.value.changes.length === 0) fail(1, 'the in-process update changed nothing');
       const engineCold = await timedCall(() => buildJail({ recipe, root: join(temp, `cold-engine-${round}`) }));
       if (!engineCold.value.result?.changed) fail(1, 'the in-process cold build built nothing');
-      rounds.push({ updateMs: update.ms, coldMs: cold.ms, engineUpdateMs: engineUpdate.ms, engineColdMs: engineCold.ms, changedPaths: changes.length });
+      const engineFull = await timedCall(() => buildJail({ recipe, root: join(temp, `full-engine-${round}`), cache: false }));
+      if (!engineFull.value.result?.changed) fail(1, 'the in-process full build built nothing');
+      rounds.push({ updateMs: update.ms, coldMs: cold.ms, fullMs: full.ms, engineUpdateMs: engineUpdate.ms, engineColdMs: engineCold.ms, engineFullMs: engineFull.ms, changedPaths: changes.length });
       rmSync(join(temp, `cold-cli-${round}`), { force: true });
       rmSync(join(temp, `.cold-cli-${round}.jailwright`), { recursive: true, force: true });
-      rmSync(join(temp, `cold-engine-${round}`), { force: true });
-      rmSync(join(temp, `.cold-engine-${round}.jailwright`), { recursive: true, force: true });
+      for (const name of [`full-cli-${round}`, `cold-engine-${round}`, `full-engine-${round}`]) {
+        rmSync(join(temp, name), { force: true });
+        rmSync(join(temp, `.${name}.jailwright`), { recursive: true, force: true });
+      }
     }
     const pick = (key) => median(rounds.map((entry) => entry[key]));
     const results = {
       runs: options.runs,
       changedPaths: pick('changedPaths'),
-      cli: { updateMs: Math.round(pick('updateMs')), coldBuildMs: Math.round(pick('coldMs')), ratio: pick('updateMs') / pick('coldMs') },
-      engine: { updateMs: Math.round(pick('engineUpdateMs')), coldBuildMs: Math.round(pick('engineColdMs')), ratio: pick('engineUpdateMs') / pick('engineColdMs') },
+      cli: { updateMs: Math.round(pick('updateMs')), coldBuildMs: Math.round(pick('coldMs')), ratio: pick('updateMs') / pick('coldMs'), fullBuildMs: Math.round(pick('fullMs')), ratioToFull: pick('updateMs') / pick('fullMs') },
+      engine: { updateMs: Math.round(pick('engineUpdateMs')), coldBuildMs: Math.round(pick('engineColdMs')), ratio: pick('engineUpdateMs') / pick('engineColdMs'), fullBuildMs: Math.round(pick('engineFullMs')), ratioToFull: pick('engineUpdateMs') / pick('engineFullMs') },
     };
     if (options.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     else {
       process.stdout.write(
         `one library changed on the host (same soname, new bytes); ${results.changedPaths} paths of the jail change; median of ${options.runs}\n` +
-          `CLI wall time:      update ${results.cli.updateMs} ms, cold build ${results.cli.coldBuildMs} ms: ratio ${results.cli.ratio.toFixed(2)}\n` +
-          `engine in-process:  update ${results.engine.updateMs} ms, cold build ${results.engine.coldBuildMs} ms: ratio ${results.engine.ratio.toFixed(2)}\n`,
+          `CLI wall time:      update ${results.cli.updateMs} ms, cold build ${results.cli.coldBuildMs} ms: ratio ${results.cli.ratio.toFixed(2)}; full build (--no-cache) ${results.cli.fullBuildMs} ms: ratio ${results.cli.ratioToFull.toFixed(2)}\n` +
+          `engine in-process:  update ${results.engine.updateMs} ms, cold build ${results.engine.coldBuildMs} ms: ratio ${results.engine.ratio.toFixed(2)}; full build (cache: false) ${results.engine.fullBuildMs} ms: ratio ${results.engine.ratioToFull.toFixed(2)}\n`,
       );
     }
   } finally {

@@ -162,13 +162,18 @@ export async function buildJail(options: BuildJailOptions): Promise<BuildJailOut
 }
 
 /**
- * The article's nm loop over a new generation. A first build holds exactly its manifest, whose content digest
- * can answer from the build cache; a rebuild may carry service data the manifest does not list, so it reads all.
+ * The article's nm loop over a new generation: from the build cache when the jail holds what a jail of the same
+ * content held before (the service data a rebuild carried over is looked at for objects), or read in full.
  */
 async function checkBuiltSymbols(root: string, result: ApplyResult, cache: boolean): Promise<MissingSymbolsReport> {
-  const [{ findMissingSymbols, findMissingSymbolsOfBuild }, { readManifest }] = await Promise.all([import('./trace/missing-symbols.js'), import('./apply/manifest.js')]);
-  const manifest = cache && result.previousGeneration === undefined ? await readManifest(result.manifestPath) : undefined;
-  return manifest ? findMissingSymbolsOfBuild(root, manifest.entries) : findMissingSymbols(root);
+  const [{ findMissingSymbols, findMissingSymbolsOfBuild }, { readManifest }, { carriedDataDirectories }] = await Promise.all([
+    import('./trace/missing-symbols.js'),
+    import('./apply/manifest.js'),
+    import('./apply/service-data.js'),
+  ]);
+  const manifest = cache ? await readManifest(result.manifestPath) : undefined;
+  if (!manifest) return findMissingSymbols(root);
+  return findMissingSymbolsOfBuild(root, manifest.entries, result.previousGeneration === undefined ? [] : carriedDataDirectories(manifest.entries));
 }
 
 /** The recipe's bytes and, when it was compiled from source, the compile record: a new compile rebuilds the jail. */

@@ -54,7 +54,7 @@ export interface MissingSymbolsOptions {
 const SKIPPED = new Set(['/proc', '/sys', '/dev']);
 
 /** Every regular ELF file under a directory, without following symlinks; paths relative to it, absolute in jail terms. */
-async function jailElfFiles(directory: string): Promise<string[]> {
+async function jailElfFiles(directory: string, from = '/'): Promise<string[]> {
   const out: string[] = [];
   const walk = async (relative: string): Promise<void> => {
     const entries = await readdir(posix.join(directory, relative), { withFileTypes: true }).catch(() => []);
@@ -65,7 +65,7 @@ async function jailElfFiles(directory: string): Promise<string[]> {
       } else if (entry.isFile() && (await isElf(posix.join(directory, path)))) out.push(path);
     }
   };
-  await walk('/');
+  await walk(from);
   return out.sort();
 }
 
@@ -143,12 +143,16 @@ export interface JailContentEntry {
 }
 
 /**
- * The symbol check of a jail a build has just made, holding exactly the paths `entries` lists. The verdict
- * depends only on those paths and their content, so a clean one is kept in the build cache under a digest
- * of both (and of the engine version): building the same jail again, into another root, does not read every
- * object's symbol tables again. A verdict with missing symbols is never cached (its host providers can change).
+ * The symbol check of a jail a build has just made: the paths `entries` lists, plus whatever the build carried
+ * into `carried` directories from the previous generation (the service's data). When those hold no ELF object,
+ * the verdict depends only on the listed paths and their content, so a clean one is kept in the build cache
+ * under a digest of both (and of the engine version): building the same jail again, into another root or as
+ * an update, does not read every object's symbol tables again. Otherwise, and for a verdict with missing
+ * symbols (whose host providers can change), the whole check runs.
  */
-export async function findMissingSymbolsOfBuild(root: string, entries: readonly JailContentEntry[]): Promise<MissingSymbolsReport> {
+export async function findMissingSymbolsOfBuild(root: string, entries: readonly JailContentEntry[], carried: readonly string[] = []): Promise<MissingSymbolsReport> {
+  const real = await realpath(root);
+  for (const directory of carried) if ((await jailElfFiles(real, directory)).length > 0) return findMissingSymbols(root);
   const directory = await privateDirectory(posix.join(buildCacheDirectory(), 'symbols'));
   const digest = createHash('sha256').update(`${ENGINE_VERSION}\n`);
   for (const entry of [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {

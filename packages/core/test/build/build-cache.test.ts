@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { deserialize, serialize } from 'node:v8';
@@ -146,5 +146,24 @@ describe.skipIf(!isRoot)('the build cache: what one build learned about host fil
     } finally {
       await writeFile(recipe, text);
     }
+  });
+
+  it('a rebuild takes the cached verdict while the service data it carried over holds no object, and reads all once it does', async () => {
+    const dataRecipe = await writeRecipe(
+      parent,
+      'cached-data',
+      `specVersion: 1\nname: cached-data\njail:\n  files: [/bin/true]\n  users: [nobody]\n  directories: [{ path: /srv/data, owner: nobody, mode: "0755" }]\n`,
+    );
+    const root = path.join(parent, `jail-${++roots}`);
+    const rebuild = () => buildJail({ recipe: dataRecipe, root, force: true, audit: false });
+    const first = await rebuild();
+    const [verdict] = await readdir(path.join(cache, 'symbols'));
+    await writeFile(path.join(cache, 'symbols', verdict!), JSON.stringify({ objects: 4242 }));
+    await writeFile(path.join(root, 'srv/data/service.log'), 'a line of the service\n');
+    expect((await rebuild()).symbols?.objects).toBe(4242);
+    await copyFile('/bin/true', path.join(root, 'srv/data/dropped'));
+    const carried = await rebuild();
+    expect(await readFile(path.join(root, 'srv/data/service.log'), 'utf8')).toBe('a line of the service\n');
+    expect(carried.symbols?.objects).toBe(first.symbols!.objects + 1);
   });
 });
