@@ -1,6 +1,10 @@
-import { lstat, mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { constants, statSync } from 'node:fs';
+import { lstat, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { posix } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ENGINE_VERSION } from './version.js';
 
 /** jailwright's cache: root's under /var/cache/jailwright, a user's under ~/.cache/jailwright. */
 export function cacheDirectory(): string {
@@ -9,22 +13,75 @@ export function cacheDirectory(): string {
 }
 
 /**
- * Where builds keep what they learned about host files (their sha256 by stamp, the symbol check's verdict
- * by jail content): JAILWRIGHT_BUILD_CACHE, default <cache>/build. Only ever a shortcut: a build with an
- * empty or missing cache produces the same jail.
+ * Where builds keep what they learned about host files (their sha256 by stamp, the symbol check's verdict by
+ * jail content, validated recipes): JAILWRIGHT_BUILD_CACHE, default <cache>/build. Only ever a shortcut: a
+ * build with an empty, missing, corrupt or untrustworthy cache produces the same jail.
  */
 export function buildCacheDirectory(): string {
   return process.env.JAILWRIGHT_BUILD_CACHE || posix.join(cacheDirectory(), 'build');
 }
 
 /**
- * Creates `directory` (and its parents) if needed and returns it when it is a real directory owned by this
- * user and writable by no one else; undefined otherwise, so a cache someone else could write is never read.
+ * What identifies the engine's code in cache keys: its version and the time this module was installed or
+ * built, so a development build that changed the schema or the ELF reader without a new version number
+ * never reads what the previous build cached.
+ */
+export const ENGINE_BUILD: string = `${ENGINE_VERSION}+${engineBuildTime()}`;
+
+function engineBuildTime(): number {
+  try {
+    return statSync(fileURLToPath(import.meta.url)).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Returns `directory`, created (0700) where missing, when it and every directory above it can be trusted:
+ * a real directory owned by this user or root that no one else can write — or, above it, a sticky one such
+ * as /tmp, where no one can rename or remove what they do not own. Undefined otherwise, without creating
+ * anything below the first untrusted directory: nobody else can put a file in the cache or swap a directory
+ * on its path, and a cache that fails the test is simply not used (a symlink on the path turns it off too).
  */
 export async function privateDirectory(directory: string): Promise<string | undefined> {
-  await mkdir(directory, { recursive: true, mode: 0o700 }).catch(() => undefined);
-  const info = await lstat(directory).catch(() => undefined);
+  const absolute = posix.resolve(directory);
   const owner = process.getuid?.() ?? 0;
-  if (!info?.isDirectory() || info.uid !== owner || (info.mode & 0o022) !== 0) return undefined;
-  return directory;
+  const parts = absolute.split('/').filter(Boolean);
+  let current = '/';
+  for (const [index, part] of ['', ...parts].entries()) {
+    current = posix.join(current, part);
+    let info = await lstat(current).catch(() => undefined);
+    if (!info) {
+      await mkdir(current, { mode: 0o700 }).catch(() => undefined);
+      info = await lstat(current).catch(() => undefined);
+    }
+    if (!info?.isDirectory() || (info.uid !== owner && info.uid !== 0)) return undefined;
+    const last = index === parts.length;
+    const sticky = (info.mode & 0o1000) !== 0;
+    if ((info.mode & 0o022) !== 0 && (last || !sticky)) return undefined;
+  }
+  return absolute;
+}
+
+/** The content of a cache file, parsed; undefined when it is missing, a symlink, unreadable or fails `parse`. */
+export async function readCacheFile<T>(file: string, parse: (bytes: Buffer) => T): Promise<T | undefined> {
+  try {
+    return parse(await readFile(file, { flag: constants.O_RDONLY | constants.O_NOFOLLOW }));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Writes a cache file whole or not at all: into a temporary file of its own (never one another writer uses),
+ * then renamed over the file, so a reader sees the old content or the new, never half. Never throws.
+ */
+export async function writeCacheFile(file: string, data: string | Uint8Array): Promise<void> {
+  const temporary = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    await writeFile(temporary, data, { mode: 0o600, flag: 'wx' });
+    await rename(temporary, file);
+  } catch {
+    await unlink(temporary).catch(() => undefined);
+  }
 }

@@ -5,6 +5,7 @@ import { posix } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { JailwrightError } from '../errors.js';
+import { forEachConcurrently } from '../for-each-concurrently.js';
 import type { CopyFile, MakeDevice, Operation, Plan, WriteFile } from '../plan/types.js';
 import { stampOf } from '../host/input-stamps.js';
 import { acquireBuildLock } from './build-lock.js';
@@ -109,8 +110,8 @@ export async function applyPlan(plan: Plan, root: string, options: ApplyOptions)
     const generation = generationName((previous ? (generationNumber(previous.generation) ?? 0) : 0) + 1);
     const staging = posix.join(layout.state, `staging-${process.pid}`);
     // What earlier builds hashed: this host's record, then the previous generation's manifest.
-    const known =
-      options.reuseDigests === false ? new Map<string, KnownContent>() : new Map([...(await readHostDigests()), ...(previousManifest ? knownContents(previousManifest) : [])]);
+    const recorded = await readHostDigests();
+    const known = options.reuseDigests === false ? new Map<string, KnownContent>() : new Map([...recorded, ...(previousManifest ? knownContents(previousManifest) : [])]);
     const { entries, bytesCopied } = await buildTree(staging, plan.operations, known, options.onProgress);
     if (previous) await carryServiceData(previous.directory, staging, entries);
     const manifest: Manifest = {
@@ -129,7 +130,7 @@ export async function applyPlan(plan: Plan, root: string, options: ApplyOptions)
     await rename(staging, generationDirectory);
     const manifestFile = manifestPath(layout, generation);
     await writeManifest(manifestFile, manifest);
-    await rememberHostDigests(manifest);
+    await rememberHostDigests(manifest, recorded);
     await swapRoot(layout, generation, current.kind === 'empty-directory');
     // A service still running in the previous tree keeps it; a later build removes it once the service is gone.
     if (previous && !pinned.has(previous.generation) && !options.keepPrevious) await removeGeneration(layout, previous.generation);
@@ -334,15 +335,6 @@ async function buildTree(
     });
   }
   return { entries: operations.map((operation) => entries.get(operation.path) as ManifestEntry), bytesCopied };
-}
-
-/** Runs `task` over `items` with at most `limit` in flight, so one large file never holds up a whole batch. */
-async function forEachConcurrently<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await task(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 function assertParentCreated(path: string, createdDirectories: ReadonlySet<string>): void {

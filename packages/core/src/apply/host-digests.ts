@@ -7,9 +7,9 @@
  * on any write and cannot be set back), checked again after the copy.
  */
 import { createHash } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { buildCacheDirectory, privateDirectory } from '../cache-directory.js';
+import { buildCacheDirectory, privateDirectory, readCacheFile, writeCacheFile } from '../cache-directory.js';
 import { stampOf } from '../host/input-stamps.js';
 import type { CopyFile } from '../plan/types.js';
 import { type Manifest, recordedLstatStamps } from './manifest.js';
@@ -60,36 +60,27 @@ export async function copiedContentUnchanged(manifest: Manifest): Promise<boolea
   return true;
 }
 
-/** The host-wide record (empty when there is none, it is unreadable, or its directory is not private). */
+/** The host-wide record (empty when there is none, it is unreadable or corrupt, or its directory is not private). */
 export async function readHostDigests(): Promise<Map<string, KnownContent>> {
   const directory = await privateDirectory(buildCacheDirectory());
   if (!directory) return new Map();
-  try {
-    const record = JSON.parse(await readFile(posix.join(directory, FILE), 'utf8')) as { format?: number; entries?: Record<string, KnownContent> };
-    if (record.format !== FORMAT || typeof record.entries !== 'object' || record.entries === null) return new Map();
-    return new Map(Object.entries(record.entries).filter(([path, entry]) => isKnownContent(path, entry)));
-  } catch {
-    return new Map();
-  }
+  const record = await readCacheFile(posix.join(directory, FILE), (bytes) => JSON.parse(bytes.toString('utf8')) as { format?: number; entries?: unknown } | null);
+  if (record?.format !== FORMAT || typeof record.entries !== 'object' || record.entries === null) return new Map();
+  return new Map(Object.entries(record.entries).filter((pair): pair is [string, KnownContent] => isKnownContent(pair[0], pair[1])));
 }
 
 /**
- * Adds what a new generation read to the host-wide record (write and rename, so readers never see half a
- * file; two builds at once may each drop the other's additions, which only costs a later build a read).
- * Never fails a build.
+ * Adds what a new generation read to the host-wide record as this build read it (`recorded`), written whole
+ * or not at all. Two builds at once may each drop the other's additions, which only costs a later build a
+ * read. Never fails a build.
  */
-export async function rememberHostDigests(manifest: Manifest): Promise<void> {
+export async function rememberHostDigests(manifest: Manifest, recorded: ReadonlyMap<string, KnownContent>): Promise<void> {
   const learned = knownContents(manifest);
   if (learned.size === 0) return;
   const directory = await privateDirectory(buildCacheDirectory());
   if (!directory) return;
-  const recorded = await readHostDigests();
   const merged = recorded.size + learned.size > MAX_ENTRIES ? learned : new Map([...recorded, ...learned]);
-  const file = posix.join(directory, FILE);
-  const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, JSON.stringify({ format: FORMAT, entries: Object.fromEntries(merged) }), { mode: 0o600 })
-    .then(() => rename(temporary, file))
-    .catch(() => undefined);
+  await writeCacheFile(posix.join(directory, FILE), JSON.stringify({ format: FORMAT, entries: Object.fromEntries(merged) }));
 }
 
 function isKnownContent(path: string, entry: unknown): entry is KnownContent {

@@ -48,7 +48,7 @@ export function registerBuildCommand(program: Command): void {
     )
     .option(
       '--no-cache',
-      'validate the recipe, read and hash every host file and run the whole symbol check, instead of trusting what earlier builds recorded about the same recipe and unchanged files (the build cache, JAILWRIGHT_BUILD_CACHE, default /var/cache/jailwright/build)',
+      'validate the recipe, read and hash every host file and run the whole symbol check, instead of trusting what earlier builds recorded about the same recipe and unchanged files (the build cache: JAILWRIGHT_BUILD_CACHE, default /var/cache/jailwright/build, ~/.cache/jailwright/build without root); a jail that is up to date is left alone: add --force',
     )
     .addOption(allowMissingSymbolsOption())
     .addHelpText(

@@ -1,17 +1,15 @@
 /**
  * The normalized recipe of a recipe text, kept in the build cache: a build of a recipe this host has
  * validated before (into another root, or after a host change) takes it from there and never loads the
- * YAML parser or the schema, about half of the CLI's start-up. Keyed by a digest of the engine and V8
- * versions, the recipe file's path, its text and the selection, so any change to one of them validates afresh;
+ * YAML parser or the schema, about half of the CLI's start-up. Keyed by a digest of the engine's build and
+ * V8's version, the recipe file's path, its text and the selection, so any change to one of them validates afresh;
  * a recipe that fails validation is never kept. Serialized with v8.serialize, which keeps every value
  * (undefined fields included) as normalizeRecipe made it.
  */
 import { createHash } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
-import { buildCacheDirectory, privateDirectory } from '../cache-directory.js';
-import { ENGINE_VERSION } from '../version.js';
+import { buildCacheDirectory, ENGINE_BUILD, privateDirectory, readCacheFile, writeCacheFile } from '../cache-directory.js';
 import type { NormalizedRecipe } from './normalize.js';
 import type { RecipeSelection } from './selection.js';
 
@@ -21,18 +19,14 @@ import type { RecipeSelection } from './selection.js';
  */
 export async function normalizedRecipe(text: string, file: string, selection: RecipeSelection, useCache = true): Promise<NormalizedRecipe> {
   const directory = await privateDirectory(posix.join(buildCacheDirectory(), 'recipes'));
-  const key = createHash('sha256').update(JSON.stringify([ENGINE_VERSION, process.versions.v8, file, text, selection])).digest('hex');
+  const key = createHash('sha256').update(JSON.stringify([ENGINE_BUILD, process.versions.v8, file, text, selection])).digest('hex');
   const cached = directory && posix.join(directory, `${key}.v8`);
   if (cached && useCache) {
-    const recipe = await readFile(cached).then((bytes) => deserialize(bytes) as NormalizedRecipe, () => undefined);
+    const recipe = await readCacheFile(cached, (bytes) => deserialize(bytes) as NormalizedRecipe);
     if (recipe && typeof recipe === 'object' && typeof recipe.name === 'string') return recipe;
   }
   const { parseRecipe, normalizeRecipe } = await import('./index.js');
   const recipe = normalizeRecipe(parseRecipe(text, file, selection));
-  if (cached) {
-    await writeFile(`${cached}.${process.pid}.tmp`, serialize(recipe), { mode: 0o600 })
-      .then(() => rename(`${cached}.${process.pid}.tmp`, cached))
-      .catch(() => undefined);
-  }
+  if (cached) await writeCacheFile(cached, serialize(recipe));
   return recipe;
 }

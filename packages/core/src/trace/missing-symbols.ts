@@ -4,10 +4,10 @@
  * host libraries that would define it.
  */
 import { createHash } from 'node:crypto';
-import { lstat, readdir, readFile, realpath, rename, writeFile } from 'node:fs/promises';
+import { lstat, readdir, realpath } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { buildCacheDirectory, privateDirectory } from '../cache-directory.js';
-import { ENGINE_VERSION } from '../version.js';
+import { buildCacheDirectory, ENGINE_BUILD, privateDirectory, readCacheFile, writeCacheFile } from '../cache-directory.js';
+import { forEachConcurrently } from '../for-each-concurrently.js';
 import { readDynamicSymbols, readElf, type DynamicSymbol } from '../host/elf-file.js';
 import { isElf } from '../host/library-resolver.js';
 import { loadLdCache } from '../host/ld-so-cache.js';
@@ -120,17 +120,11 @@ export async function findMissingSymbols(root: string, options: MissingSymbolsOp
 /** The soname and dynamic symbols of each ELF file (read a few at a time), in the order of `files`; unreadable ones left out. */
 async function readObjects(directory: string, files: readonly string[]): Promise<{ file: string; soname: string | undefined; symbols: DynamicSymbol[] }[]> {
   const read = new Array<{ file: string; soname: string | undefined; symbols: DynamicSymbol[] } | undefined>(files.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < files.length) {
-      const index = next++;
-      const file = files[index] as string;
-      const host = posix.join(directory, file);
-      const [elf, symbols] = await Promise.all([readElf(host).catch(() => undefined), readDynamicSymbols(host).catch(() => undefined)]);
-      if (elf && symbols) read[index] = { file, soname: elf.soname, symbols };
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(8, files.length) }, worker));
+  await forEachConcurrently(files, 8, async (file, index) => {
+    const host = posix.join(directory, file);
+    const [elf, symbols] = await Promise.all([readElf(host).catch(() => undefined), readDynamicSymbols(host).catch(() => undefined)]);
+    if (elf && symbols) read[index] = { file, soname: elf.soname, symbols };
+  });
   return read.filter((object) => object !== undefined);
 }
 
@@ -154,19 +148,15 @@ export async function findMissingSymbolsOfBuild(root: string, entries: readonly 
   const real = await realpath(root);
   for (const directory of carried) if ((await jailElfFiles(real, directory)).length > 0) return findMissingSymbols(root);
   const directory = await privateDirectory(posix.join(buildCacheDirectory(), 'symbols'));
-  const digest = createHash('sha256').update(`${ENGINE_VERSION}\n`);
+  const digest = createHash('sha256').update(`${ENGINE_BUILD}\n`);
   for (const entry of [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
     if (entry.type === 'file' || entry.type === 'symlink') digest.update(`${entry.type}\0${entry.path}\0${entry.sha256 ?? ''}\0${entry.target ?? ''}\n`);
   }
   const file = directory && posix.join(directory, `${digest.digest('hex')}.json`);
-  const cached = file ? await readFile(file, 'utf8').then((text) => JSON.parse(text) as { objects?: unknown }, () => undefined) : undefined;
+  const cached = file ? await readCacheFile(file, (bytes) => JSON.parse(bytes.toString('utf8')) as { objects?: unknown } | null) : undefined;
   if (typeof cached?.objects === 'number') return { root, objects: cached.objects, missing: [], missingVersions: [] };
   const report = await findMissingSymbols(root);
-  if (file && report.missing.length === 0 && report.missingVersions.length === 0) {
-    await writeFile(`${file}.${process.pid}.tmp`, JSON.stringify({ objects: report.objects }), { mode: 0o600 })
-      .then(() => rename(`${file}.${process.pid}.tmp`, file))
-      .catch(() => undefined);
-  }
+  if (file && report.missing.length === 0 && report.missingVersions.length === 0) await writeCacheFile(file, JSON.stringify({ objects: report.objects }));
   return report;
 }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chmod, copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { deserialize, serialize } from 'node:v8';
@@ -50,8 +50,10 @@ describe.skipIf(!isRoot)('the build cache: what one build learned about host fil
     await rm(cache, { recursive: true, force: true });
     await writeFile(data, 'the data a jail carries\n');
   });
+  const throwaway = process.env.JAILWRIGHT_BUILD_CACHE;
   afterAll(async () => {
-    delete process.env.JAILWRIGHT_BUILD_CACHE;
+    // Back to the run's throwaway cache (test/support's globalSetup), never to the host's.
+    process.env.JAILWRIGHT_BUILD_CACHE = throwaway;
     await cleanup?.();
     await hostFiles?.cleanup();
   });
@@ -88,6 +90,36 @@ describe.skipIf(!isRoot)('the build cache: what one build learned about host fil
     await writeFile(recordFile(), '{"format":1,"entries":{"/x":');
     expect(dataDigest((await build()).generation)).toBe(sha256('the data a jail carries\n'));
     expect(JSON.parse(await readFile(recordFile(), 'utf8')).entries[data].sha256).toBe(sha256('the data a jail carries\n'));
+  });
+
+  it('a cache below a directory others could write is not used at all', async () => {
+    const open = path.join(cache, 'open');
+    await mkdir(open, { mode: 0o777 });
+    await chmod(open, 0o777);
+    process.env.JAILWRIGHT_BUILD_CACHE = path.join(open, 'build-cache');
+    try {
+      const { generation } = await build({ symbols: true });
+      expect(dataDigest(generation)).toBe(sha256('the data a jail carries\n'));
+      expect(await readdir(path.join(open, 'build-cache')).catch(() => [])).toEqual([]);
+    } finally {
+      process.env.JAILWRIGHT_BUILD_CACHE = cache;
+    }
+  });
+
+  it('a truncated or corrupt cache file is ignored, never fails a build, and is written anew', async () => {
+    await build({ symbols: true });
+    const [verdict] = await readdir(path.join(cache, 'symbols'));
+    const [kept] = await readdir(path.join(cache, 'recipes'));
+    await writeFile(path.join(cache, 'symbols', verdict!), '{"objects":');
+    await writeFile(path.join(cache, 'recipes', kept!), Buffer.from([0xff, 0x0f, 0x6f, 0x22]));
+    await writeFile(recordFile(), 'null');
+    const { outcome, generation } = await build({ symbols: true });
+    expect(outcome.symbols).toMatchObject({ missing: [], missingVersions: [] });
+    expect(outcome.symbols!.objects).toBeGreaterThan(0);
+    expect(dataDigest(generation)).toBe(sha256('the data a jail carries\n'));
+    expect(JSON.parse(await readFile(path.join(cache, 'symbols', verdict!), 'utf8'))).toEqual({ objects: outcome.symbols!.objects });
+    expect(deserialize(await readFile(path.join(cache, 'recipes', kept!)))).toMatchObject({ name: 'cached' });
+    expect((await readdir(cache, { recursive: true })).filter((name) => String(name).endsWith('.tmp'))).toEqual([]);
   });
 
   it('a clean symbol check is kept by jail content and answers a first build of the same jail elsewhere', async () => {
