@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants, statSync } from 'node:fs';
-import { lstat, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,3 +85,21 @@ export async function writeCacheFile(file: string, data: string | Uint8Array): P
     await unlink(temporary).catch(() => undefined);
   }
 }
+
+/**
+ * Keeps a cache directory of one-file entries (validated recipes, symbol verdicts) to at most `keep` files:
+ * past that, the least recently written are removed until a fifth of the room is free again. Called after a
+ * new entry is written, so it costs a directory listing only when something new was learned. Never throws.
+ */
+export async function pruneCacheDirectory(directory: string, keep = 1000): Promise<void> {
+  try {
+    const names = (await readdir(directory)).filter((name) => !name.endsWith('.tmp'));
+    if (names.length <= keep) return;
+    const aged = await Promise.all(names.map(async (name) => ({ name, mtimeMs: (await lstat(posix.join(directory, name)).catch(() => undefined))?.mtimeMs ?? 0 })));
+    aged.sort((a, b) => a.mtimeMs - b.mtimeMs);
+    for (const { name } of aged.slice(0, names.length - Math.floor(keep * 0.8))) await unlink(posix.join(directory, name)).catch(() => undefined);
+  } catch {
+    // A cache that cannot be listed is only a cache.
+  }
+}
+

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
-import { buildCacheDirectory, ENGINE_BUILD, privateDirectory, readCacheFile, writeCacheFile } from '../cache-directory.js';
+import { buildCacheDirectory, ENGINE_BUILD, privateDirectory, pruneCacheDirectory, readCacheFile, writeCacheFile } from '../cache-directory.js';
 import type { NormalizedRecipe } from './normalize.js';
 import type { RecipeSelection } from './selection.js';
 
@@ -27,6 +27,9 @@ export async function normalizedRecipe(text: string, file: string, selection: Re
   }
   const { parseRecipe, normalizeRecipe } = await import('./index.js');
   const recipe = normalizeRecipe(parseRecipe(text, file, selection));
-  if (cached) await writeCacheFile(cached, serialize(recipe));
+  if (cached && directory) {
+    await writeCacheFile(cached, serialize(recipe));
+    await pruneCacheDirectory(directory);
+  }
   return recipe;
 }

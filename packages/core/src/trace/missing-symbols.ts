@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { lstat, readdir, realpath } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { buildCacheDirectory, ENGINE_BUILD, privateDirectory, readCacheFile, writeCacheFile } from '../cache-directory.js';
+import { buildCacheDirectory, ENGINE_BUILD, privateDirectory, pruneCacheDirectory, readCacheFile, writeCacheFile } from '../cache-directory.js';
 import { forEachConcurrently } from '../for-each-concurrently.js';
 import { readDynamicSymbols, readElf, type DynamicSymbol } from '../host/elf-file.js';
 import { isElf } from '../host/library-resolver.js';
@@ -156,7 +156,10 @@ export async function findMissingSymbolsOfBuild(root: string, entries: readonly 
   const cached = file ? await readCacheFile(file, (bytes) => JSON.parse(bytes.toString('utf8')) as { objects?: unknown } | null) : undefined;
   if (typeof cached?.objects === 'number') return { root, objects: cached.objects, missing: [], missingVersions: [] };
   const report = await findMissingSymbols(root);
-  if (file && report.missing.length === 0 && report.missingVersions.length === 0) await writeCacheFile(file, JSON.stringify({ objects: report.objects }));
+  if (file && directory && report.missing.length === 0 && report.missingVersions.length === 0) {
+    await writeCacheFile(file, JSON.stringify({ objects: report.objects }));
+    await pruneCacheDirectory(directory);
+  }
   return report;
 }
 
