@@ -6,10 +6,9 @@
  * only while the file still has the recorded stamp (inode, size, mtime, ctime, mode, owner; ctime moves
  * on any write and cannot be set back), checked again after the copy.
  */
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { buildCacheDirectory, privateDirectory, readCacheFile, writeCacheFile } from '../cache-directory.js';
+import { hashRegularFile } from '../host/file-hash.js';
 import { stampOf } from '../host/input-stamps.js';
 import type { CopyFile } from '../plan/types.js';
 import { type Manifest, recordedLstatStamps } from './manifest.js';
@@ -54,8 +53,7 @@ export async function copiedContentUnchanged(manifest: Manifest): Promise<boolea
     if (entry.type !== 'file' || !entry.source || entry.hardLinked || entry.sha256 === undefined) continue;
     const recorded = stamps.get(entry.source.path);
     if (recorded !== undefined && stampOf(entry.source.path, 'lstat') === recorded) continue;
-    const content = await readFile(entry.source.path).catch(() => undefined);
-    if (!content || createHash('sha256').update(content).digest('hex') !== entry.sha256) return false;
+    if ((await hashRegularFile(entry.source.path)) !== entry.sha256) return false;
   }
   return true;
 }

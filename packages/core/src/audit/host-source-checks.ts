@@ -2,7 +2,7 @@ import { lstat } from 'node:fs/promises';
 import { recordedLstatStamps, type Manifest, type ManifestEntry } from '../apply/manifest.js';
 import { stampOf } from '../host/input-stamps.js';
 import { finding, type Finding } from './finding.js';
-import { hashRegularFile } from './jail-files.js';
+import { hashRegularFile } from '../host/file-hash.js';
 import type { JailEntry } from './walk-jail.js';
 
 /**

@@ -1,7 +1,7 @@
 import { readFile, realpath } from 'node:fs/promises';
 import { generationNumber, type JailLayout, manifestPath } from '../apply/jail-layout.js';
 import { type Manifest, readManifest } from '../apply/manifest.js';
-import { hashRegularFile } from '../audit/jail-files.js';
+import { hashRegularFile } from '../host/file-hash.js';
 import { listDescendants } from '../check/process-tree.js';
 import { isRunning } from '../host/processes.js';
 import { launchFiles } from '../launch/launch-files.js';

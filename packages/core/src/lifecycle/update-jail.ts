@@ -3,7 +3,7 @@ import { realpath } from 'node:fs/promises';
 import { jailLayout } from '../apply/jail-layout.js';
 import type { Manifest, ManifestEntry } from '../apply/manifest.js';
 import type { AuditVerdict } from '../audit/format-report.js';
-import { hashRegularFile } from '../audit/jail-files.js';
+import { hashRegularFile } from '../host/file-hash.js';
 import { buildJail } from '../build-jail.js';
 import { ExitCode, JailwrightError } from '../errors.js';
 import { launchFiles } from '../launch/launch-files.js';
