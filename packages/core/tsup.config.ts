@@ -1,12 +1,9 @@
 import { defineConfig } from 'tsup';
+import { recipeTsupConfig } from './src/tsup-config.js';
 
+// Core builds as every recipe package does (src/tsup-config.ts), with its own entries and shared chunks.
 export default defineConfig({
+  ...recipeTsupConfig,
   entry: ['src/index.ts', 'src/cli/main.ts', 'src/launch/supervisor.ts', 'src/recipe-cli.ts', 'src/testing/index.ts', 'src/testing/helpers.ts', 'src/testing/vitest-config.ts', 'src/testing/registry-setup.ts', 'src/tsup-config.ts'],
-  format: ['esm'],
-  target: 'node20',
-  platform: 'node',
-  dts: true,
-  sourcemap: true,
-  clean: true,
   splitting: true,
 });
