@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRecipe } from '../../src/recipe/load.js';
 import { explainSkipUnlessRoot, isRoot, jailwright, makeJailParent, run, writeRecipe } from '../support/root.js';
-import { debianApacheConfig, learnFixture } from './support.js';
+import { debianApacheConfig, learnConverged, learnFixture } from './support.js';
 import { freeTcpPort } from '../../src/testing/index.js';
 
 explainSkipUnlessRoot('learning Apache');
@@ -32,19 +32,9 @@ describe.skipIf(!isRoot || !haveApache)("learn: Debian's Apache from a recipe na
   });
 
   it('converges in at most 4 printed runs, every enabled module in the first, writes the recipe keeping comments; start then serves HEAD / 200', async () => {
-    const started = Date.now();
-    const learned = await jailwright('learn', recipe, '--root', root, '--write');
-    const seconds = (Date.now() - started) / 1000;
-    console.info(`learn on Debian's Apache: ${learned.stdout.match(/learned in .*/)?.[0] ?? learned.stdout} (wall ${seconds.toFixed(1)} s)`);
-    expect(learned.stderr).toBe('');
-    expect(learned.code).toBe(0);
-    const runs = Number(/learned in (\d+) runs?/.exec(learned.stdout)?.[1]);
-    expect(runs).toBeLessThanOrEqual(4);
-    for (let number = 1; number <= runs; number++) expect(learned.stdout).toMatch(new RegExp(`^run ${number}: `, 'm'));
-
+    const { stdout, firstRun } = await learnConverged("Debian's Apache", recipe, root);
     // All misses per run: Apache stops at the first LoadModule it cannot load, yet the first run learns every
     // enabled module, found through the IncludeOptional mods-enabled/*.load listing of the config directory.
-    const firstRun = learned.stdout.slice(learned.stdout.indexOf('run 1:'), learned.stdout.indexOf('run 2:'));
     const enabled = readdirSync('/etc/apache2/mods-enabled').filter((name) => name.endsWith('.load'));
     expect(enabled.length).toBeGreaterThan(5);
     for (const load of enabled) expect(firstRun).toContain(`/usr/lib/apache2/modules/mod_${load.replace(/\.load$/, '')}.so: named by ${config}/mods-enabled/${load}`);
@@ -52,7 +42,7 @@ describe.skipIf(!isRoot || !haveApache)("learn: Debian's Apache from a recipe na
     expect(firstRun).toMatch(/\+ directory \/var\/log\/apache2 \(owner www-data\): named by .*apache2\.conf/);
     expect(firstRun).toMatch(/\+ directory \/run\/apache2 \(owner www-data\): named by .*apache2\.conf/);
     // Kernel files are reported as skipped, never added.
-    expect(learned.stdout).toMatch(/! \/(proc|sys)\/\S+: asked for .* never copied/);
+    expect(stdout).toMatch(/! \/(proc|sys)\/\S+: asked for .* never copied/);
 
     const text = await readFile(recipe, 'utf8');
     expect(text).toContain("# Debian's Apache from nothing but the program and its config directory.\n");

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRecipe } from '../../src/recipe/load.js';
 import { explainSkipUnlessRoot, isRoot, jailwright, makeJailParent, run, writeRecipe } from '../support/root.js';
-import { learnFixture } from './support.js';
+import { learnConverged, learnFixture } from './support.js';
 import { freeTcpUdpPort } from '../../src/testing/index.js';
 
 explainSkipUnlessRoot('learning named');
@@ -27,17 +27,8 @@ describe.skipIf(!isRoot || !haveNamed)("learn: Debian's named from a recipe nami
   });
 
   it('converges in at most 4 printed runs; start then answers the zone authoritatively from the jail', async () => {
-    const started = Date.now();
-    const learned = await jailwright('learn', recipe, '--root', root, '--write');
-    const seconds = (Date.now() - started) / 1000;
-    console.info(`learn on named: ${learned.stdout.match(/learned in .*/)?.[0] ?? learned.stdout} (wall ${seconds.toFixed(1)} s)`);
-    expect(learned.stderr).toBe('');
-    expect(learned.code).toBe(0);
-    const runs = Number(/learned in (\d+) runs?/.exec(learned.stdout)?.[1]);
-    expect(runs).toBeLessThanOrEqual(4);
-    for (let number = 1; number <= runs; number++) expect(learned.stdout).toMatch(new RegExp(`^run ${number}: `, 'm'));
+    const { firstRun } = await learnConverged('named', recipe, root);
     // The first run learns both directories: the cache from its access(), the pid file's from the config.
-    const firstRun = learned.stdout.slice(learned.stdout.indexOf('run 1:'), learned.stdout.indexOf('run 2:'));
     expect(firstRun).toContain('+ directory /var/cache/bind (owner bind)');
     expect(firstRun).toMatch(/\+ directory \/run\/named \(owner bind\): named by \/etc\/bind\/named\.conf:5/);
 
