@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { buildJail } from '../../src/index.js';
 import type { NormalizedRecipe } from '../../src/recipe/index.js';
 import { readCurrentGeneration } from '../../src/apply/current-generation.js';
-import { explainSkipUnlessRoot, isRoot, jailwright, makeJailParent, writeRecipe } from '../support/root.js';
+import { CLI, explainSkipUnlessRoot, isRoot, jailwright, makeJailParent, run, writeRecipe } from '../support/root.js';
 
 explainSkipUnlessRoot('the build cache (host file digests and symbol verdicts shared by the builds of one host)');
 
@@ -178,6 +178,16 @@ describe.skipIf(!isRoot)('the build cache: what one build learned about host fil
     } finally {
       await writeFile(recipe, text);
     }
+
+    // The point of it, seen by strace: the CLI building a recipe it has built before (the built CLI keys its
+    // entries by its own build, so not by this test's) opens neither the YAML parser nor zod.
+    expect((await jailwright('build', recipe, '--root', path.join(parent, `jail-${++roots}`), '--no-audit')).code).toBe(0);
+    const traced = path.join(cache, 'opened.txt');
+    const cli = await run('strace', ['-f', '-qq', '-e', 'trace=open,openat', '-o', traced, process.execPath, CLI, 'build', recipe, '--root', path.join(parent, `jail-${++roots}`), '--no-audit']);
+    expect(cli.code).toBe(0);
+    const opened = await readFile(traced, 'utf8');
+    expect(opened).toMatch(/node_modules\/commander\//);
+    expect(opened).not.toMatch(/node_modules\/(yaml|zod)\//);
   });
 
   it('a rebuild takes the cached verdict while the service data it carried over holds no object, and reads all once it does', async () => {
