@@ -1,7 +1,7 @@
 import { realpath, stat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { generationManifestPath } from '../apply/jail-layout.js';
-import { readManifest, type Manifest } from '../apply/manifest.js';
+import { readManifest } from '../apply/manifest.js';
 import { ExitCode, JailwrightError } from '../errors.js';
 import { majorOf, minorOf } from '../host/devices.js';
 import { findGetcap, readFileCapabilities } from './capabilities.js';
@@ -124,7 +124,7 @@ export async function auditJail(root: string, options: AuditOptions = {}): Promi
   const sharedWithHost = await hostInodeFindings(walk.entries, manifest);
   const shared = new Set(sharedWithHost.map((item) => item.path));
   findings.push(...sharedWithHost);
-  if (manifest) findings.push(...(await differsFromHostFindings(directory, walk.entries, manifest)));
+  if (manifest) findings.push(...(await differsFromHostFindings(walk.entries, manifest)));
   else if (!manifestFile) unchecked.push({ check: 'differs-from-host', reason: 'no manifest: the jail was not built by jailwright, or its state directory is elsewhere' });
 
   // A file shared with the host is reported once, as host-inode.

@@ -29,7 +29,7 @@ export async function hostInodeFindings(entries: readonly JailEntry[], manifest:
 }
 
 /** Copied files whose content no longer matches their host source (sha256 of both, now): stale after a host upgrade. */
-export async function differsFromHostFindings(directory: string, entries: readonly JailEntry[], manifest: Manifest): Promise<Finding[]> {
+export async function differsFromHostFindings(entries: readonly JailEntry[], manifest: Manifest): Promise<Finding[]> {
   const present = new Map(entries.map((entry) => [entry.path, entry]));
   const hostStamps = recordedLstatStamps(manifest);
   const findings: Finding[] = [];

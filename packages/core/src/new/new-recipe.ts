@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { ExitCode, JailwrightError } from '../errors.js';
+import { JailwrightError } from '../errors.js';
 import { JAIL_ORDER } from '../lint/lint-recipe.js';
 import { corePackageFile } from '../package-file.js';
 import { RECIPE_SCHEMA_URL } from '../recipe/schema.js';
